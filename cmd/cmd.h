@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* The excert command line: global options, the command table. */
+#ifndef XC_CMD_CMD_H
+#define XC_CMD_CMD_H
+
+#include <stdbool.h>
+
+#include "cmd/opt.h"
+
+enum xc_format {
+	XC_FMT_TEXT,
+	XC_FMT_JSON,
+	XC_FMT_MARKDOWN,
+};
+
+/* Global options, shared by every command. */
+struct xc_ctx {
+	const char *config;    /* -c; default "excert.yaml" */
+	const char *state_dir; /* --state; NULL for the default */
+	const char *ref;       /* --ref; NULL for the work tree */
+	enum xc_format format; /* --format */
+	bool format_set;
+};
+
+/* Ids of the global options; commands number theirs from 100. */
+enum xc_global_opt {
+	XC_G_DIR = 1,
+	XC_G_CONFIG,
+	XC_G_STATE,
+	XC_G_REF,
+	XC_G_FORMAT,
+	XC_G_HELP,
+	XC_G_VERSION,
+};
+
+typedef int xc_cmd_fn(struct xc_ctx *ctx, int argc, char **argv);
+
+struct xc_cmd {
+	const char *name;
+	xc_cmd_fn *fn;
+	const struct xc_opt *opts; /* the command's own options */
+	const char *args;          /* positional arguments, for usage */
+	const char *summary;       /* one line, for `excert help` */
+	const char *help;          /* a paragraph, for `excert help CMD` */
+};
+
+extern const struct xc_opt xc_global_opts[];
+extern const struct xc_cmd xc_commands[];
+
+const struct xc_cmd *xc_cmd_find(const char *name);
+
+/*
+ * Parses a command's arguments (argv[0] is the command name) against its
+ * table and the global options.  handle(id, value) is called for each of the
+ * command's own options; global options update ctx.  Returns the number of
+ * positionals (stored in pos, which holds argc entries), or -1 after
+ * printing a usage error, or -2 when --help was printed.
+ */
+int xc_cmd_parse(struct xc_ctx *ctx, const struct xc_cmd *cmd, int argc,
+                 char **argv, char **pos,
+                 int (*handle)(void *arg, int id, const char *value),
+                 void *arg);
+
+/* Applies one global option; returns 0 or -1 after printing an error. */
+int xc_global_apply(struct xc_ctx *ctx, int id, const char *value);
+
+/* Prints `excert help CMD`. */
+void xc_cmd_usage(FILE *fp, const struct xc_cmd *cmd);
+
+/* Prints the general usage. */
+void xc_usage(FILE *fp);
+
+int xc_cmd_validate(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_version(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_help(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_schema(struct xc_ctx *ctx, int argc, char **argv);
+
+#endif

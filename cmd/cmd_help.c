@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* The command table, global options, usage and `excert help`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/output.h"
+
+const struct xc_opt xc_global_opts[] = {
+        {XC_G_DIR, 'C', "directory", XC_OPT_VALUE, "DIR",
+         "run as if started in DIR"},
+        {XC_G_CONFIG, 'c', "config", XC_OPT_VALUE, "FILE",
+         "desired state file (default: excert.yaml)"},
+        {XC_G_STATE, 0, "state", XC_OPT_VALUE, "DIR",
+         "state directory (default: $XDG_STATE_HOME/excert/ORG)"},
+        {XC_G_REF, 0, "ref", XC_OPT_VALUE, "REF",
+         "read the desired state from a git commit (branch, tag, id, HEAD~1)"},
+        {XC_G_FORMAT, 0, "format", XC_OPT_VALUE, "FMT",
+         "output format: text, json or markdown"},
+        {XC_G_HELP, 'h', "help", XC_OPT_FLAG, NULL, "show help"},
+        {XC_G_VERSION, 0, "version", XC_OPT_FLAG, NULL, "show the version"},
+        {0},
+};
+
+static const struct xc_opt no_opts[] = {{0}};
+
+const struct xc_cmd xc_commands[] = {
+        {"validate", xc_cmd_validate, no_opts, "[FILE...]",
+         "check the desired state and report every problem",
+         "Loads the desired state (the -c file, or each FILE given) and checks it\n"
+         "against schema version 1: YAML syntax, unknown and duplicate keys,\n"
+         "types, names, references, durations, DNS names, services, secrets.\n"
+         "Every problem is printed as FILE:LINE:COL: error: message on stderr.\n"
+         "With --ref the files are read from that git commit. With --format json\n"
+         "the result is a JSON document on stdout.\n"
+         "Exit status: 0 valid, 65 invalid, 1 when a file cannot be read."},
+        {"version", xc_cmd_version, no_opts, "",
+         "print excert's version and its libraries'",
+         "Prints the version of excert and of the libraries it runs with.\n"
+         "With --format json, as a JSON document."},
+        {"schema", xc_cmd_schema, no_opts, "",
+         "print the JSON Schema of excert.yaml (or --format markdown)",
+         "Prints the JSON Schema of excert.yaml (draft-07) for editors such as\n"
+         "VS Code's YAML extension. With --format markdown, prints the key\n"
+         "reference that docs/config.md holds. Both come from the tables the\n"
+         "loader checks against."},
+        {"help", xc_cmd_help, no_opts, "[COMMAND]", "show help for a command",
+         "Shows the general usage, or the help of COMMAND."},
+        {NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+const struct xc_cmd *xc_cmd_find(const char *name)
+{
+	const struct xc_cmd *c;
+
+	for (c = xc_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int xc_global_apply(struct xc_ctx *ctx, int id, const char *value)
+{
+	switch (id) {
+	case XC_G_DIR:
+		if (chdir(value) != 0) {
+			xc_out_error("cannot change to directory '%s': %s",
+			             value, strerror(errno));
+			return -1;
+		}
+		return 0;
+	case XC_G_CONFIG:
+		ctx->config = value;
+		return 0;
+	case XC_G_STATE:
+		ctx->state_dir = value;
+		return 0;
+	case XC_G_REF:
+		if (!*value) {
+			xc_out_usage("--ref needs a revision");
+			return -1;
+		}
+		ctx->ref = value;
+		return 0;
+	case XC_G_FORMAT:
+		if (strcmp(value, "text") == 0)
+			ctx->format = XC_FMT_TEXT;
+		else if (strcmp(value, "json") == 0)
+			ctx->format = XC_FMT_JSON;
+		else if (strcmp(value, "markdown") == 0)
+			ctx->format = XC_FMT_MARKDOWN;
+		else {
+			xc_out_usage(
+			        "unknown format '%s' (text, json or markdown)",
+			        value);
+			return -1;
+		}
+		ctx->format_set = true;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void xc_cmd_usage(FILE *fp, const struct xc_cmd *cmd)
+{
+	fprintf(fp, "usage: excert [GLOBAL OPTIONS] %s%s%s%s\n\n%s\n",
+	        cmd->name, cmd->opts && cmd->opts->id ? " [OPTIONS]" : "",
+	        *cmd->args ? " " : "", cmd->args, cmd->help);
+	if (cmd->opts && cmd->opts->id) {
+		fputs("\nOptions:\n", fp);
+		xc_opt_print(fp, cmd->opts);
+	}
+	fputs("\nGlobal options:\n", fp);
+	xc_opt_print(fp, xc_global_opts);
+}
+
+void xc_usage(FILE *fp)
+{
+	const struct xc_cmd *c;
+
+	fputs("usage: excert [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+	      "excert keeps the TLS certificates of an Exchange organisation as "
+	      "excert.yaml says.\n\nCommands:\n",
+	      fp);
+	for (c = xc_commands; c->name; c++)
+		fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+	fputs("\nGlobal options:\n", fp);
+	xc_opt_print(fp, xc_global_opts);
+	fputs("\nExit status: 0 success, 1 error, 2 changes pending, 64 usage, "
+	      "65 invalid desired state.\nRun 'excert help COMMAND' for a "
+	      "command's options.\n",
+	      fp);
+}
+
+int xc_cmd_parse(struct xc_ctx *ctx, const struct xc_cmd *cmd, int argc,
+                 char **argv, char **pos,
+                 int (*handle)(void *arg, int id, const char *value), void *arg)
+{
+	struct xc_optparser p;
+	const struct xc_opt *opt;
+	const char *value;
+	int rc;
+
+	xc_opt_init(&p, argc, argv, 1, cmd->opts, xc_global_opts, pos);
+	while ((rc = xc_opt_next(&p, &opt, &value)) > 0) {
+		if (opt->id == XC_G_HELP) {
+			xc_cmd_usage(stdout, cmd);
+			return -2;
+		}
+		if (opt->id < 100) {
+			if (opt->id == XC_G_VERSION || opt->id == XC_G_DIR) {
+				xc_out_usage("'--%s' goes before the command",
+				             opt->lname);
+				return -1;
+			}
+			if (xc_global_apply(ctx, opt->id, value) < 0)
+				return -1;
+		} else if (!handle || handle(arg, opt->id, value) < 0) {
+			return -1;
+		}
+	}
+	if (rc < 0) {
+		xc_out_usage("%s: %s", cmd->name, p.err);
+		return -1;
+	}
+	return p.npos;
+}
+
+int xc_cmd_help(struct xc_ctx *ctx, int argc, char **argv)
+{
+	char **pos = calloc((size_t)argc, sizeof(*pos));
+	const struct xc_cmd *cmd;
+	int n;
+
+	n = xc_cmd_parse(ctx, xc_cmd_find("help"), argc, argv, pos, NULL, NULL);
+	if (n < 0) {
+		free(pos);
+		return n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;
+	}
+	if (n == 0) {
+		free(pos);
+		xc_usage(stdout);
+		return XC_EXIT_OK;
+	}
+	cmd = xc_cmd_find(pos[0]);
+	if (!cmd || n > 1) {
+		xc_out_usage(n > 1 ? "help takes one command"
+		                   : "unknown command '%s'",
+		             pos[0]);
+		free(pos);
+		return XC_EXIT_USAGE;
+	}
+	free(pos);
+	xc_cmd_usage(stdout, cmd);
+	return XC_EXIT_OK;
+}

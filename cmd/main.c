@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* excert: a declarative reconciler for Exchange TLS certificates. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/output.h"
+
+int main(int argc, char **argv)
+{
+	struct xc_ctx ctx = {.config = "excert.yaml", .format = XC_FMT_TEXT};
+	struct xc_optparser p;
+	const struct xc_opt *opt;
+	const char *value;
+	const struct xc_cmd *cmd;
+	char *pos[1];
+	int rc;
+
+	/* Global options come before the command, as in git. */
+	xc_opt_init(&p, argc, argv, 1, xc_global_opts, NULL, pos);
+	p.stop_at_positional = true;
+	while ((rc = xc_opt_next(&p, &opt, &value)) > 0) {
+		if (opt->id == XC_G_HELP) {
+			xc_usage(stdout);
+			return XC_EXIT_OK;
+		}
+		if (opt->id == XC_G_VERSION)
+			return xc_cmd_version(&ctx, 1, argv);
+		if (xc_global_apply(&ctx, opt->id, value) < 0)
+			return XC_EXIT_USAGE;
+	}
+	if (rc < 0) {
+		xc_out_usage("%s", p.err);
+		return XC_EXIT_USAGE;
+	}
+	if (p.idx >= argc) {
+		xc_usage(stderr);
+		return XC_EXIT_USAGE;
+	}
+	cmd = xc_cmd_find(argv[p.idx]);
+	if (!cmd) {
+		xc_out_usage("unknown command '%s'", argv[p.idx]);
+		return XC_EXIT_USAGE;
+	}
+	return cmd->fn(&ctx, argc - p.idx, argv + p.idx);
+}
