@@ -16,7 +16,6 @@ enum xc_format {
 /* Global options, shared by every command. */
 struct xc_ctx {
 	const char *config;    /* -c; default "excert.yaml" */
-	const char *state_dir; /* --state; NULL for the default */
 	const char *ref;       /* --ref; NULL for the work tree */
 	enum xc_format format; /* --format */
 	bool format_set;
@@ -26,7 +25,6 @@ struct xc_ctx {
 enum xc_global_opt {
 	XC_G_DIR = 1,
 	XC_G_CONFIG,
-	XC_G_STATE,
 	XC_G_REF,
 	XC_G_FORMAT,
 	XC_G_HELP,

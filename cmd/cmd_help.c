@@ -15,8 +15,6 @@ const struct xc_opt xc_global_opts[] = {
          "run as if started in DIR"},
         {XC_G_CONFIG, 'c', "config", XC_OPT_VALUE, "FILE",
          "desired state file (default: excert.yaml)"},
-        {XC_G_STATE, 0, "state", XC_OPT_VALUE, "DIR",
-         "state directory (default: $XDG_STATE_HOME/excert/ORG)"},
         {XC_G_REF, 0, "ref", XC_OPT_VALUE, "REF",
          "read the desired state from a git commit (branch, tag, id, HEAD~1)"},
         {XC_G_FORMAT, 0, "format", XC_OPT_VALUE, "FMT",
@@ -75,9 +73,6 @@ int xc_global_apply(struct xc_ctx *ctx, int id, const char *value)
 		return 0;
 	case XC_G_CONFIG:
 		ctx->config = value;
-		return 0;
-	case XC_G_STATE:
-		ctx->state_dir = value;
 		return 0;
 	case XC_G_REF:
 		if (!*value) {

@@ -2,12 +2,12 @@
 /* excert version */
 #include <jansson.h>
 #include <stdio.h>
-#include <yaml.h>
 
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/version.h"
 #include "providers/gitsrc.h"
+#include "state/libs.h"
 
 int xc_cmd_version(struct xc_ctx *ctx, int argc, char **argv)
 {
@@ -24,8 +24,7 @@ int xc_cmd_version(struct xc_ctx *ctx, int argc, char **argv)
 		if (n != 0)
 			return XC_EXIT_USAGE;
 	}
-	snprintf(libs, sizeof(libs), "libyaml %s, jansson %s, %s",
-	         yaml_get_version_string(), jansson_version_str(),
+	snprintf(libs, sizeof(libs), "%s, %s", xc_state_lib_versions(),
 	         xc_providers_lib_versions());
 	if (ctx->format == XC_FMT_JSON) {
 		json_t *o = json_pack("{s:s,s:s}", "version", XC_VERSION,

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <git2.h>
 #include <limits.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,7 +356,7 @@ const char *xc_providers_lib_versions(void)
 	if (buf[0])
 		return buf;
 	git_libgit2_version(&major, &minor, &rev);
-	snprintf(buf, sizeof(buf), "libgit2 %d.%d.%d, %s, %s", major, minor,
-	         rev, curl_version(), OpenSSL_version(OPENSSL_VERSION));
+	snprintf(buf, sizeof(buf), "libgit2 %d.%d.%d, %s", major, minor, rev,
+	         curl_version());
 	return buf;
 }

@@ -180,21 +180,22 @@ static json_t *shape_schema(const struct xc_shape *s)
 
 char *xc_schema_json(void)
 {
-	json_t *root = shape_schema(&xc_schema_root);
+	json_t *root = json_object();
+	json_t *top = shape_schema(&xc_schema_root);
 	json_t *defs = json_object();
 	char *text;
 	char *out;
 	size_t i;
 	size_t n;
 
+	/* Identification first, for people who open the file. */
 	json_object_set_new(
 	        root, "$schema",
 	        json_string("http://json-schema.org/draft-07/schema#"));
-	json_object_set_new(
-	        root, "$id",
-	        json_string("https://excert.dev/schema/v1/excert.schema.json"));
 	json_object_set_new(root, "title",
 	                    json_string("excert desired state, version 1"));
+	json_object_update(root, top);
+	json_decref(top);
 	for (i = 1; i < xc_schema_nshapes; i++) {
 		char name[64];
 
@@ -251,7 +252,10 @@ static void md_type(struct xc_buf *b, const struct xc_key *k)
 				              k->values[i]);
 			break;
 		}
-		xc_buf_printf(b, "integer %lld–%lld", k->min, k->max);
+		if (k->min == k->max)
+			xc_buf_printf(b, "%lld", k->min);
+		else
+			xc_buf_printf(b, "integer %lld–%lld", k->min, k->max);
 		break;
 	case XC_V_BOOL:
 		xc_buf_puts(b, "true/false");

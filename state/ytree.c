@@ -106,9 +106,10 @@ static bool check_bytes(struct builder *b)
 	size_t i;
 
 	if (b->len > XC_YAML_MAX_BYTES) {
-		xc_diags_error(b->diags, loc_at(b, 1, 1),
-		               "file is %zu bytes; excert reads at most %d",
-		               b->len, XC_YAML_MAX_BYTES);
+		xc_diags_error(
+		        b->diags, loc_at(b, 1, 1),
+		        "file is larger than %d bytes, the most excert reads",
+		        XC_YAML_MAX_BYTES);
 		return false;
 	}
 	if (b->len >= 2 && ((p[0] == 0xFE && p[1] == 0xFF) ||

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs what excert needs to build and test, from Debian 12's packages.
+# Runs apt-get as root, or through sudo.
+set -eu
+pkgs="build-essential cmake pkg-config git ca-certificates
+  libyaml-dev libssl-dev libcurl4-openssl-dev libgit2-dev libjansson-dev
+  libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14 valgrind
+  python3 python3-jsonschema python3-yaml"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+else
+    sudo="sudo"
+fi
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "deps: installing$missing" >&2
+    $sudo apt-get update -q
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+        --no-install-recommends $missing
+else
+    echo "deps: all installed" >&2
+fi

@@ -1,0 +1,110 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Everything CI runs: install, build with warnings as errors, check the
+# format and the source rules, run the whole suite, run it again under
+# ASan+UBSan, run the unit tests and the loader corpus under valgrind, and
+# fuzz the loader for a while with libFuzzer.  Ends with "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+fuzz_seconds=${XC_FUZZ_SECONDS:-60}
+jobs=$(nproc)
+passed=0
+failed=0
+step() { echo "== $*"; }
+result() { # NAME RC
+    if [ "$2" -eq 0 ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAILED: $1" >&2
+    fi
+}
+count_junit() { # FILE
+    t=$(grep -o 'tests="[0-9]*"' "$1" | head -1 | tr -dc 0-9)
+    f=$(grep -o 'failures="[0-9]*"' "$1" | head -1 | tr -dc 0-9)
+    passed=$((passed + ${t:-0} - ${f:-0}))
+    failed=$((failed + ${f:-0}))
+}
+
+step "dependencies"
+sh tools/deps.sh || exit 1
+
+step "build (gcc, warnings as errors)"
+cmake -S . -B build -DXC_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+    cmake --build build -j"$jobs" >build.log 2>&1
+rc=$?
+[ $rc -eq 0 ] || { cat build.log; rm -f build.log; exit 1; }
+rm -f build.log
+
+step "format (clang-format 14)"
+sh tools/check-format.sh
+result format $?
+
+step "source rules"
+sh tools/checksrc.sh
+result checksrc $?
+
+step "tests"
+ctest --test-dir build --output-on-failure --output-junit junit.xml -j"$jobs"
+count_junit build/junit.xml
+
+step "tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DXC_WERROR=ON -DXC_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+    cmake --build build-asan -j"$jobs" >build.log 2>&1
+rc=$?
+if [ $rc -ne 0 ]; then
+    cat build.log
+    result asan-build $rc
+else
+    # libgit2 1.5.1 leaks inside libpcre2 (tests/lsan.supp).
+    LSAN_OPTIONS=suppressions=$top/tests/lsan.supp \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan --output-on-failure \
+        --output-junit junit.xml -j"$jobs"
+    count_junit build-asan/junit.xml
+fi
+rm -f build.log
+
+step "valgrind: unit tests and the loader corpus"
+for t in build/tests/unit_*; do
+    valgrind -q --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect "$t" >/dev/null 2>valgrind.log
+    rc=$?
+    [ $rc -eq 0 ] || cat valgrind.log
+    result "valgrind $(basename "$t")" $rc
+done
+valgrind -q --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect build/tests/fuzz_replay \
+    tests/fuzz/corpus/config tests/config/bad examples >/dev/null 2>valgrind.log
+rc=$?
+[ $rc -eq 0 ] || cat valgrind.log
+result "valgrind fuzz_replay" $rc
+rm -f valgrind.log
+
+if [ "$fuzz_seconds" -gt 0 ]; then
+    step "fuzz the loader for ${fuzz_seconds}s (libFuzzer, clang-14)"
+    CC=clang-14 cmake -S . -B build-fuzz -DXC_FUZZ=ON \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+        cmake --build build-fuzz -j"$jobs" --target fuzz_config >build.log 2>&1
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        cat build.log
+    else
+        work=$(mktemp -d)
+        cp tests/fuzz/corpus/config/* tests/config/bad/*.yaml examples/*.yaml "$work/"
+        build-fuzz/tests/fuzz_config -max_total_time="$fuzz_seconds" \
+            -timeout=10 -rss_limit_mb=2048 -dict=tests/fuzz/yaml.dict \
+            -artifact_prefix=build-fuzz/ "$work" 2>fuzz.log
+        rc=$?
+        tail -3 fuzz.log
+        [ $rc -eq 0 ] || cat fuzz.log
+        rm -rf "$work" fuzz.log
+    fi
+    rm -f build.log
+    result fuzz $rc
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
