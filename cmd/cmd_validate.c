@@ -92,6 +92,12 @@ int xc_cmd_validate(struct xc_ctx *ctx, int argc, char **argv)
 		json_decref(files);
 		return n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;
 	}
+	if (ctx->format == XC_FMT_MARKDOWN) {
+		xc_out_usage("validate writes text or json, not markdown");
+		free(pos);
+		json_decref(files);
+		return XC_EXIT_USAGE;
+	}
 	if (n == 0)
 		pos[n++] = (char *)ctx->config;
 	for (i = 0; i < n; i++) {

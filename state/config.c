@@ -615,50 +615,50 @@ void xc_config_free(struct xc_config *cfg)
 
 /* ---- lookups ---------------------------------------------------------- */
 
-const struct xc_server *xc_config_server(const struct xc_config *cfg,
-                                         const char *name)
+/* The element of l (of elements of size bytes) whose name, an xc_str at
+ * name_off, is name. */
+static const void *list_find(const struct xc_list *l, size_t size,
+                             size_t name_off, const char *name, bool nocase)
 {
 	size_t i;
 
-	/* Windows computer names are case-insensitive. */
-	for (i = 0; i < cfg->servers.n; i++)
-		if (XC_SERVERS(cfg)[i].name.v &&
-		    strcasecmp(XC_SERVERS(cfg)[i].name.v, name) == 0)
-			return &XC_SERVERS(cfg)[i];
+	for (i = 0; i < l->n; i++) {
+		const void *el = (const char *)l->v + i * size;
+		const struct xc_str *s = cmember(el, name_off);
+
+		if (s->v && (nocase ? strcasecmp(s->v, name) == 0
+		                    : strcmp(s->v, name) == 0))
+			return el;
+	}
 	return NULL;
+}
+
+const struct xc_server *xc_config_server(const struct xc_config *cfg,
+                                         const char *name)
+{
+	/* Windows computer names are case-insensitive. */
+	return list_find(&cfg->servers, sizeof(struct xc_server),
+	                 offsetof(struct xc_server, name), name, true);
 }
 
 const struct xc_issuer *xc_config_issuer(const struct xc_config *cfg,
                                          const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < cfg->issuers.n; i++)
-		if (strcmp(XC_ISSUERS(cfg)[i].name.v, name) == 0)
-			return &XC_ISSUERS(cfg)[i];
-	return NULL;
+	return list_find(&cfg->issuers, sizeof(struct xc_issuer),
+	                 offsetof(struct xc_issuer, name), name, false);
 }
 
 const struct xc_lb *xc_config_lb(const struct xc_config *cfg, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < cfg->load_balancers.n; i++)
-		if (strcmp(XC_LBS(cfg)[i].name.v, name) == 0)
-			return &XC_LBS(cfg)[i];
-	return NULL;
+	return list_find(&cfg->load_balancers, sizeof(struct xc_lb),
+	                 offsetof(struct xc_lb, name), name, false);
 }
 
 const struct xc_cert *xc_config_cert(const struct xc_config *cfg,
                                      const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < cfg->certificates.n; i++)
-		if (XC_CERTS(cfg)[i].name.v &&
-		    strcmp(XC_CERTS(cfg)[i].name.v, name) == 0)
-			return &XC_CERTS(cfg)[i];
-	return NULL;
+	return list_find(&cfg->certificates, sizeof(struct xc_cert),
+	                 offsetof(struct xc_cert, name), name, false);
 }
 
 const char *xc_issuer_kind(const struct xc_issuer *is)
