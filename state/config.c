@@ -43,7 +43,8 @@ static bool want_scalar(struct loader *ld, const struct xc_key *key,
 	return false;
 }
 
-static bool parse_int(const char *s, long long *out)
+/* 1 for a number, 0 for not a number, -1 for digits too many to hold. */
+static int parse_int(const char *s, long long *out)
 {
 	long long v = 0;
 	bool neg = false;
@@ -53,15 +54,14 @@ static bool parse_int(const char *s, long long *out)
 		neg = true;
 		i = 1;
 	}
-	if (!s[i] || strlen(s + i) > 15)
-		return false;
-	for (; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
+	if (!s[i] || strspn(s + i, "0123456789") != strlen(s + i))
+		return 0;
+	if (strlen(s + i) > 15)
+		return -1;
+	for (; s[i]; i++)
 		v = v * 10 + (s[i] - '0');
-	}
 	*out = neg ? -v : v;
-	return true;
+	return 1;
 }
 
 static void fill_string(struct loader *ld, const struct xc_key *key,
@@ -73,7 +73,11 @@ static void fill_string(struct loader *ld, const struct xc_key *key,
 		return;
 	if (key->check && !key->check(n->value, why, sizeof(why))) {
 		xc_diags_error(ld->d, n->loc, "%s", why);
-		return;
+		/* The file is invalid either way; keeping the value as written
+		 * spares the reader errors that only repeat this one ("server
+		 * 'X' is not defined").  Never for a secret. */
+		if (key->flags & XC_K_SECRET)
+			return;
 	}
 	s->v = xc_xstrndup(n->value, n->len);
 	s->loc = n->loc;
@@ -93,11 +97,20 @@ static void fill_int(struct loader *ld, const struct xc_key *key,
 		        key->name);
 		return;
 	}
-	if (!parse_int(n->value, &v)) {
+	switch (parse_int(n->value, &v)) {
+	case 0:
 		xc_diags_error(ld->d, n->loc,
 		               "'%s' must be a whole number, found '%.40s'",
 		               key->name, n->value);
 		return;
+	case -1:
+		xc_diags_error(
+		        ld->d, n->loc,
+		        "'%s' must be between %lld and %lld, found %.40s",
+		        key->name, key->min, key->max, n->value);
+		return;
+	default:
+		break;
 	}
 	if (key->values) {
 		char list[100] = "";
@@ -271,9 +284,9 @@ static void fill_strings(struct loader *ld, const struct xc_key *key,
 			if (j < out->n) {
 				xc_diags_error(
 				        ld->d, it->loc,
-				        "'%.80s' is listed twice in '%s' (first at line %u)",
+				        "'%.80s' is listed twice in '%s' (first at line %u, column %u)",
 				        it->value, key->name,
-				        out->v[j].loc.line);
+				        out->v[j].loc.line, out->v[j].loc.col);
 				continue;
 			}
 		}
@@ -300,26 +313,30 @@ static void object_ctx(const struct xc_shape *shape, const struct xc_ynode *n,
 		snprintf(buf, size, "%s", shape->what);
 }
 
+/* An object under a key of another: "connect of server 'MS01'". */
 static void *new_object(struct loader *ld, const struct xc_key *key,
-                        const struct xc_ynode *n, const char *name)
+                        const struct xc_ynode *n, const char *parent)
 {
-	char ctx[128];
+	char ctx[200];
 	void *obj;
 
 	if (n->type != XC_Y_MAP) {
-		if (name)
-			xc_diags_error(ld->d, n->loc,
-			               "%s '%.64s' must be a mapping, found %s",
-			               key->shape->what, name,
-			               xc_ynode_describe(n));
-		else
-			xc_diags_error(ld->d, n->loc,
-			               "'%s' must be a mapping, found %s",
-			               key->name, xc_ynode_describe(n));
+		xc_diags_error(ld->d, n->loc,
+		               "'%s' must be a mapping, found %s", key->name,
+		               xc_ynode_describe(n));
 		return NULL;
 	}
 	obj = xc_xcalloc(1, key->shape->size);
-	object_ctx(key->shape, n, name, ctx, sizeof(ctx));
+	/* Name the nearest named object only: "challenge of issuer 'le'",
+	 * not "challenge of acme of issuer 'le'". */
+	if (strcmp(parent, "excert.yaml") == 0) {
+		snprintf(ctx, sizeof(ctx), "%s", key->name);
+	} else {
+		const char *of = strstr(parent, " of ");
+
+		snprintf(ctx, sizeof(ctx), "%s of %s", key->name,
+		         of ? of + 4 : parent);
+	}
 	fill_object(ld, key->shape, n, obj, ctx);
 	return obj;
 }
@@ -384,11 +401,16 @@ static void fill_named(struct loader *ld, const struct xc_key *key,
 		struct xc_str *name = member(obj, shape->name_off);
 		char ctx[128];
 
+		/* A bad name or a value that is not a mapping is reported,
+		 * and the entry kept under its name all the same, so that
+		 * references to it do not add "not defined" errors. */
 		if (shape->name_check &&
-		    !shape->name_check(k->value, why, sizeof(why))) {
+		    !shape->name_check(k->value, why, sizeof(why)))
 			xc_diags_error(ld->d, k->loc, "%s", why);
-			continue;
-		}
+		name->v = xc_xstrndup(k->value, k->len);
+		name->loc = k->loc;
+		*(struct xc_loc *)obj = k->loc;
+		out->n++;
 		if (v->type != XC_Y_MAP) {
 			xc_diags_error(ld->d, v->loc,
 			               "%s '%.64s' must be a mapping, found %s",
@@ -396,17 +418,14 @@ static void fill_named(struct loader *ld, const struct xc_key *key,
 			               xc_ynode_describe(v));
 			continue;
 		}
-		name->v = xc_xstrndup(k->value, k->len);
-		name->loc = k->loc;
 		snprintf(ctx, sizeof(ctx), "%s '%.64s'", shape->what, k->value);
 		fill_object(ld, shape, v, obj, ctx);
 		*(struct xc_loc *)obj = k->loc;
-		out->n++;
 	}
 }
 
 static void fill_value(struct loader *ld, const struct xc_key *key,
-                       const struct xc_ynode *n, void *obj)
+                       const struct xc_ynode *n, void *obj, const char *ctx)
 {
 	void *slot = member(obj, key->off);
 
@@ -430,7 +449,7 @@ static void fill_value(struct loader *ld, const struct xc_key *key,
 		fill_strings(ld, key, n, slot);
 		break;
 	case XC_V_OBJECT:
-		*(void **)slot = new_object(ld, key, n, NULL);
+		*(void **)slot = new_object(ld, key, n, ctx);
 		break;
 	case XC_V_OBJECTS:
 		fill_objects(ld, key, n, slot);
@@ -516,7 +535,7 @@ static void fill_object(struct loader *ld, const struct xc_shape *shape,
 				continue;
 			}
 		}
-		fill_value(ld, key, v, obj);
+		fill_value(ld, key, v, obj, ctx);
 	}
 	(void)first_present;
 	for (key = shape->keys; key->name; key++) {
@@ -738,23 +757,81 @@ static void check_servers(struct loader *ld, struct xc_config *cfg)
 	}
 }
 
+/* The friendly name a certificate gets on Exchange. */
+static void friendly_of(const struct xc_cert *c, char *buf, size_t size)
+{
+	if (c->friendly_name.v)
+		snprintf(buf, size, "%s", c->friendly_name.v);
+	else
+		snprintf(buf, size, "excert %s", c->name.v ? c->name.v : "");
+}
+
+/* Names become file names in the state directory and friendly names that
+ * PowerShell compares without regard to case: unique in any case. */
 static void check_names_unique(struct loader *ld, struct xc_config *cfg)
 {
+	const struct xc_list *named[] = {&cfg->issuers, &cfg->load_balancers};
+	const size_t sizes[] = {sizeof(struct xc_issuer), sizeof(struct xc_lb)};
+	const size_t offs[] = {offsetof(struct xc_issuer, name),
+	                       offsetof(struct xc_lb, name)};
+	const char *what[] = {"issuer", "load balancer"};
 	size_t i;
 	size_t j;
+	size_t k;
 
 	for (i = 0; i < cfg->certificates.n; i++) {
 		const struct xc_cert *c = &XC_CERTS(cfg)[i];
+		char fa[128];
+		char fb[128];
 
+		friendly_of(c, fa, sizeof(fa));
 		for (j = 0; j < i && c->name.v; j++) {
 			const struct xc_cert *d = &XC_CERTS(cfg)[j];
 
-			if (d->name.v && strcmp(c->name.v, d->name.v) == 0) {
+			if (d->name.v &&
+			    strcasecmp(c->name.v, d->name.v) == 0) {
 				xc_diags_error(
 				        ld->d, c->name.loc,
 				        "duplicate certificate name '%s' (first at line %u)",
 				        c->name.v, d->name.loc.line);
 				break;
+			}
+			friendly_of(d, fb, sizeof(fb));
+			if (d->name.v && strcasecmp(fa, fb) == 0) {
+				xc_diags_error(
+				        ld->d,
+				        c->friendly_name.v
+				                ? c->friendly_name.loc
+				                : c->name.loc,
+				        "certificates '%s' and '%s' would have the same friendly name '%s', by which excert recognises its certificates",
+				        d->name.v, c->name.v, fa);
+				break;
+			}
+		}
+	}
+	/* Mapping keys are unique as written (the YAML layer checks that);
+	 * here in any case. */
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < named[k]->n; i++) {
+			const struct xc_str *a = cmember(
+			        (const char *)named[k]->v + i * sizes[k],
+			        offs[k]);
+
+			for (j = 0; j < i; j++) {
+				const struct xc_str *b =
+				        cmember((const char *)named[k]->v +
+				                        j * sizes[k],
+				                offs[k]);
+
+				if (a->v && b->v &&
+				    strcasecmp(a->v, b->v) == 0 &&
+				    strcmp(a->v, b->v) != 0) {
+					xc_diags_error(
+					        ld->d, a->loc,
+					        "%s names '%s' and '%s' differ only in case",
+					        what[k], b->v, a->v);
+					break;
+				}
 			}
 		}
 	}
@@ -870,6 +947,19 @@ static void check_cert(struct loader *ld, struct xc_config *cfg,
 		xc_diags_error(
 		        ld->d, c->renew_before_percent.loc,
 		        "renew_before and renew_before_percent cannot both be set; choose one");
+	if (c->issuer.v) {
+		const struct xc_issuer *is = xc_config_issuer(cfg, c->issuer.v);
+
+		/* RFC 8555 §8.3: http-01 cannot prove a wildcard. */
+		for (i = 0; is && is->acme && is->acme->challenge &&
+		            is->acme->challenge->http01 && i < c->domains.n;
+		     i++)
+			if (c->domains.v[i].v[0] == '*')
+				xc_diags_error(
+				        ld->d, c->domains.v[i].loc,
+				        "wildcard '%s' needs dns-01, but issuer '%s' answers http-01",
+				        c->domains.v[i].v, is->name.v);
+	}
 	c->services_mask = 0;
 	for (i = 0; i < c->services.n; i++)
 		c->services_mask |= xc_service_parse(c->services.v[i].v);
@@ -1000,7 +1090,7 @@ int xc_config_load(struct xc_config **out, const char *data, size_t len,
 
 		/* A newer file is best reported by its version alone. */
 		if (v && v->type == XC_Y_SCALAR && v->style == XC_Y_PLAIN &&
-		    strcmp(v->value, "1") != 0 && v->value[0] >= '2' &&
+		    strcmp(v->value, "1") != 0 && v->value[0] >= '1' &&
 		    v->value[0] <= '9' &&
 		    strspn(v->value, "0123456789") == strlen(v->value)) {
 			xc_diags_error(

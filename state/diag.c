@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "state/xalloc.h"
 
@@ -32,6 +33,7 @@ static void diags_vadd(struct xc_diags *d, enum xc_severity sev,
 {
 	char msg[1024];
 	void *v = d->v;
+	size_t i;
 
 	if (sev == XC_SEV_ERROR)
 		d->errors++;
@@ -40,6 +42,17 @@ static void diags_vadd(struct xc_diags *d, enum xc_severity sev,
 		return;
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* A problem inside an anchored node is found once per alias that
+	 * copies it, at the same place: say it once. */
+	for (i = 0; i < d->n; i++) {
+		if (d->v[i].loc.line == loc.line &&
+		    d->v[i].loc.col == loc.col &&
+		    strcmp(d->v[i].msg, msg) == 0) {
+			if (sev == XC_SEV_ERROR)
+				d->errors--;
+			return;
+		}
+	}
 	xc_xgrow(&v, &d->cap, d->n + 1, sizeof(*d->v));
 	d->v = v;
 	d->v[d->n].sev = sev;

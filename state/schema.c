@@ -80,8 +80,16 @@ static bool check_https_url(const char *v, char *why, size_t size)
 static bool check_winrm_url(const char *v, char *why, size_t size)
 {
 	struct xc_url u;
+	size_t n;
 
-	return xc_url_parse(v, "https http", &u, why, size);
+	if (xc_url_parse(v, "https http", &u, why, size))
+		return true;
+	n = strlen(why);
+	if (strstr(why, "credentials") && n < size)
+		snprintf(
+		        why + n, size - n,
+		        "; write the account under username and the password as env: or file:");
+	return false;
 }
 
 static bool check_secret(const char *v, char *why, size_t size)

@@ -55,6 +55,14 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 	char hwhy[160];
 
 	memset(out, 0, sizeof(*out));
+	/* user:password@host: refused before anything could echo it. */
+	if ((p && memchr(p + 3, '@', strcspn(p + 3, "/?#"))) ||
+	    (!p && strchr(s, '@'))) {
+		snprintf(
+		        why, size,
+		        "a URL may not hold credentials (the value is not shown)");
+		return false;
+	}
 	if (!p || p == s || (size_t)(p - s) >= sizeof(out->scheme)) {
 		snprintf(
 		        why, size,
@@ -71,12 +79,6 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 	}
 	h = p + 3;
 	end = h + strcspn(h, "/?#");
-	if (memchr(h, '@', (size_t)(end - h))) {
-		snprintf(
-		        why, size,
-		        "credentials in a URL are not allowed; use the password key with env: or file:");
-		return false;
-	}
 	if (*h == '[') {
 		const char *rb = memchr(h, ']', (size_t)(end - h));
 
@@ -133,7 +135,8 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 	}
 	if (*end && strcmp(out->scheme, "https") != 0 &&
 	    strcmp(out->scheme, "http") != 0 && strcmp(end, "/") != 0) {
-		snprintf(why, size, "a %s URL has no path: '%.80s'",
+		snprintf(why, size,
+		         "a URL with scheme %s cannot have a path: '%.80s'",
 		         out->scheme, s);
 		return false;
 	}

@@ -253,6 +253,9 @@ static void attach(struct builder *b, struct xc_ynode *n)
 	}
 	parent = b->stack[b->depth - 1];
 	if (parent->type == XC_Y_MAP && parent->nkids % 2 == 0) {
+		n->drop =
+		        n->type != XC_Y_SCALAR ||
+		        (n->style == XC_Y_PLAIN && strcmp(n->value, "<<") == 0);
 		if (n->type != XC_Y_SCALAR)
 			xc_diags_error(
 			        b->diags, n->loc,
@@ -311,8 +314,33 @@ static void check_duplicates(struct builder *b, const struct xc_ynode *map)
 		        "duplicate key '%s' (first at line %u, column %u)",
 		        keys[i]->value, keys[first]->loc.line,
 		        keys[first]->loc.col);
+		((struct xc_ynode *)keys[i])->drop = true;
 	}
 	free(keys);
+}
+
+/*
+ * Takes out the pairs whose key was refused (a duplicate, a merge key, a
+ * key that is not a string), so that the rest of the mapping can still be
+ * checked and every problem of the file reported in one run.
+ */
+static void drop_refused(struct xc_ynode *map)
+{
+	size_t i;
+	size_t j = 0;
+
+	for (i = 0; i + 1 < map->nkids; i += 2) {
+		if (map->kids[i]->drop) {
+			map->size -=
+			        map->kids[i]->size + map->kids[i + 1]->size;
+			xc_ynode_free(map->kids[i]);
+			xc_ynode_free(map->kids[i + 1]);
+			continue;
+		}
+		map->kids[j++] = map->kids[i];
+		map->kids[j++] = map->kids[i + 1];
+	}
+	map->nkids = j;
 }
 
 static bool tag_ok(struct builder *b, const yaml_char_t *tag, struct xc_loc loc,
@@ -384,16 +412,52 @@ static void on_alias(struct builder *b, const yaml_event_t *ev)
 	attach(b, copy);
 }
 
+/*
+ * Values are single-line text.  A control character written as an escape
+ * ("\0", "\e", "\n") would cut a string short in C or hide text in a
+ * terminal, so it is refused as the raw byte is.  The node is still made
+ * (with the text up to it) so that the document keeps its shape.
+ */
+static bool text_ok(struct builder *b, const char *v, size_t len,
+                    struct xc_loc loc)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f ||
+		    (c == 0xc2 && i + 1 < len &&
+		     (unsigned char)v[i + 1] >= 0x80 &&
+		     (unsigned char)v[i + 1] <= 0x9f)) {
+			unsigned cp = c == 0xc2 ? (unsigned char)v[i + 1] : c;
+
+			xc_diags_error(
+			        b->diags, loc,
+			        "value holds the control character U+%04X; values are single-line text",
+			        cp);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void on_scalar(struct builder *b, const yaml_event_t *ev)
 {
 	struct xc_loc loc = loc_mark(b, ev->start_mark);
 	struct xc_ynode *n;
 	bool force_string;
 
-	if (!tag_ok(b, ev->data.scalar.tag, loc, &force_string))
+	if (!tag_ok(b, ev->data.scalar.tag, loc, &force_string)) {
+		/* Without the node, the keys and values after it would pair
+		 * up wrongly: stop here. */
+		b->fatal = true;
 		return;
+	}
 	if (!budget_ok(b, 1, loc))
 		return;
+	text_ok(b, (const char *)ev->data.scalar.value, ev->data.scalar.length,
+	        loc);
 	n = node_new(b, XC_Y_SCALAR, loc);
 	n->value = xc_xstrndup((const char *)ev->data.scalar.value,
 	                       ev->data.scalar.length);
@@ -449,8 +513,10 @@ static void on_end(struct builder *b)
 	if (b->depth == 0)
 		return;
 	n = b->stack[--b->depth];
-	if (n->type == XC_Y_MAP)
+	if (n->type == XC_Y_MAP) {
 		check_duplicates(b, n);
+		drop_refused(n);
+	}
 	if (b->stack_anchor[b->depth])
 		b->anchors[b->stack_anchor[b->depth] - 1].complete = true;
 	attach(b, n);
@@ -474,8 +540,18 @@ static void report_parser_error(struct builder *b, const yaml_parser_t *p)
 			               loc_offset(b, p->problem_offset), "%s",
 			               p->problem);
 		break;
-	default:
-		if (p->context)
+	default: {
+		/* At the end of the input, the problem's own mark says
+		 * nothing ("line 22, column 1" of a 21-line file): point at
+		 * what was left open instead. */
+		bool at_end = p->problem_mark.index >= b->len;
+
+		if (p->context && at_end)
+			xc_diags_error(b->diags, loc_mark(b, p->context_mark),
+			               "%s %s",
+			               p->problem ? p->problem : "syntax error",
+			               p->context);
+		else if (p->context)
 			xc_diags_error(b->diags, loc_mark(b, p->problem_mark),
 			               "%s %s (line %zu, column %zu)",
 			               p->problem ? p->problem : "syntax error",
@@ -486,6 +562,7 @@ static void report_parser_error(struct builder *b, const yaml_parser_t *p)
 			        b->diags, loc_mark(b, p->problem_mark), "%s",
 			        p->problem ? p->problem : "syntax error");
 		break;
+	}
 	}
 }
 
@@ -517,6 +594,16 @@ int xc_ytree_parse(struct xc_ynode **out, const char *data, size_t len,
 	b.len = len;
 	b.label = label;
 	b.diags = diags;
+	/* A UTF-8 byte order mark (Notepad writes one) is not content.
+	 * Telling libyaml the encoding turns off its own BOM handling, so
+	 * take it off here; positions then count from after it, as an
+	 * editor shows them. */
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+		b.data = data + 3;
+		b.len = len - 3;
+		data += 3;
+		len -= 3;
+	}
 	if (!check_bytes(&b))
 		return XC_EINVAL;
 	if (only_blank(data, len)) {
@@ -573,7 +660,7 @@ int xc_ytree_parse(struct xc_ynode **out, const char *data, size_t len,
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
-	if (diags->errors > errors_before || !b.root) {
+	if (b.fatal || !done || !b.root) {
 		if (diags->errors == errors_before)
 			xc_diags_error(diags, loc_at(&b, 1, 1),
 			               "no YAML document in the file");

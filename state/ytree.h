@@ -4,12 +4,12 @@
  * libyaml's events.  Building it is where the hostile-input rules live: a
  * size limit, UTF-8 only, no binary, one document, a nesting limit, a budget
  * for alias expansion (so "billion laughs" stops early), duplicate keys
- * rejected, scalar keys only.  Every problem becomes a diagnostic; the tree
- * is returned only when there was none.
+ * rejected, scalar keys only.  Every problem becomes a diagnostic.
  */
 #ifndef XC_STATE_YTREE_H
 #define XC_STATE_YTREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "state/diag.h"
@@ -40,13 +40,17 @@ struct xc_ynode {
 	size_t nkids;
 	size_t capkids;
 	size_t size; /* this node and all below it */
+	bool drop;   /* map keys: refused, the pair is taken out */
 };
 
 /*
  * Parses one YAML document.  label is the file name to print (borrowed; must
- * outlive the tree).  On success *out is the root (caller frees with
- * xc_ynode_free) and 0 is returned; otherwise every problem found is in diags
- * and XC_EINVAL is returned.
+ * outlive the tree).  When the document could be read to its end, *out is
+ * the root (caller frees with xc_ynode_free) and 0 is returned, even when
+ * diags received problems that do not stop reading: duplicate keys (the
+ * first one is kept), merge keys and non-string keys (left out), control
+ * characters in values.  Callers check diags.  Otherwise (a syntax error, a
+ * limit, a bad byte) *out is NULL and XC_EINVAL is returned.
  */
 int xc_ytree_parse(struct xc_ynode **out, const char *data, size_t len,
                    const char *label, struct xc_diags *diags);

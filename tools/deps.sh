@@ -6,7 +6,10 @@ set -eu
 pkgs="build-essential cmake pkg-config git ca-certificates
   libyaml-dev libssl-dev libcurl4-openssl-dev libgit2-dev libjansson-dev
   libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14 valgrind
-  python3 python3-jsonschema python3-yaml"
+  python3 python3-jsonschema python3-yaml libtree-sitter-dev"
+# npm fetches the PowerShell grammar for the agent's syntax test; a machine
+# that already has node and npm (from elsewhere) keeps them.
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 if [ "$(id -u)" -eq 0 ]; then
     sudo=""
 else

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Every example validates clean: exit 0, nothing on stderr.
+# Every file of DIR validates clean: exit 0, nothing on stderr.
 excert=${1:?usage: run-good.sh EXCERT DIR}
 dir=${2:?usage: run-good.sh EXCERT DIR}
 pass=0
@@ -16,5 +16,5 @@ for f in "$dir"/*.yaml; do
         fail=$((fail + 1))
     fi
 done
-echo "config.examples: $pass passed, $fail failed"
+echo "$(basename "$dir"): $pass passed, $fail failed"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]
