@@ -82,6 +82,7 @@ static bool read_value(const char **pp, struct xc_buf *val, char *why,
 {
 	const char *p = *pp;
 	size_t trim;
+	size_t kept = 0; /* bytes up to the last escaped one stay */
 
 	while (*p == ' ')
 		p++;
@@ -117,6 +118,7 @@ static bool read_value(const char **pp, struct xc_buf *val, char *why,
 				char c = (char)(h1 * 16 + h2);
 
 				xc_buf_add(val, &c, 1);
+				kept = val->len;
 				p += 3;
 				continue;
 			}
@@ -126,6 +128,10 @@ static bool read_value(const char **pp, struct xc_buf *val, char *why,
 				return false;
 			}
 			p++;
+			xc_buf_add(val, p, 1);
+			kept = val->len;
+			p++;
+			continue;
 		} else if (*p == '"' || *p == '<' || *p == '>') {
 			snprintf(
 			        why, size,
@@ -138,7 +144,7 @@ static bool read_value(const char **pp, struct xc_buf *val, char *why,
 	}
 	/* Trailing spaces are not part of an unquoted value. */
 	trim = val->len;
-	while (trim && val->ptr[trim - 1] == ' ')
+	while (trim > kept && val->ptr[trim - 1] == ' ')
 		trim--;
 	val->len = trim;
 	if (val->ptr)

@@ -24,6 +24,10 @@ bool xc_dns_name_valid(const char *s, unsigned flags, char *why, size_t size)
 		snprintf(why, size, "empty name");
 		return false;
 	}
+	if (s[len - 1] == '.') {
+		snprintf(why, size, "empty label");
+		return false;
+	}
 	if (len > 253) {
 		snprintf(why, size, "name is %zu characters long; at most 253",
 		         len);

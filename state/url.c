@@ -43,8 +43,20 @@ static bool scheme_listed(const char *scheme, const char *list)
 	return false;
 }
 
+static bool url_parse(const char *s, const char *shown, const char *schemes,
+                      struct xc_url *out, char *why, size_t size);
+
 bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
                   char *why, size_t size)
+{
+	/* A password may hold '/', '?' or '#' and then hide from the
+	 * credentials check: a URL with '@' anywhere is never quoted. */
+	return url_parse(s, strchr(s, '@') ? "(not shown)" : s, schemes, out,
+	                 why, size);
+}
+
+static bool url_parse(const char *s, const char *shown, const char *schemes,
+                      struct xc_url *out, char *why, size_t size)
 {
 	const char *p = strstr(s, "://");
 	const char *h;
@@ -67,7 +79,7 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 		snprintf(
 		        why, size,
 		        "'%.80s' is not a URL: expected scheme://host (schemes: %s)",
-		        s, schemes);
+		        shown, schemes);
 		return false;
 	}
 	for (i = 0; s + i < p; i++)
@@ -83,16 +95,18 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 		const char *rb = memchr(h, ']', (size_t)(end - h));
 
 		if (!rb || (size_t)(rb - h - 1) >= sizeof(out->host)) {
-			snprintf(why, size, "bad IPv6 address in '%.80s'", s);
+			snprintf(why, size, "bad IPv6 address in '%.80s'",
+			         shown);
 			return false;
 		}
 		memcpy(out->host, h + 1, (size_t)(rb - h - 1));
 		if (!xc_ip_literal(out->host)) {
-			snprintf(why, size, "bad IPv6 address in '%.80s'", s);
+			snprintf(why, size, "bad IPv6 address in '%.80s'",
+			         shown);
 			return false;
 		}
 		if (rb + 1 < end && rb[1] != ':') {
-			snprintf(why, size, "bad host in '%.80s'", s);
+			snprintf(why, size, "bad host in '%.80s'", shown);
 			return false;
 		}
 		colon = rb + 1 < end ? rb + 1 : NULL;
@@ -100,13 +114,13 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 		colon = memchr(h, ':', (size_t)(end - h));
 		n = (size_t)((colon ? colon : end) - h);
 		if (n == 0 || n >= sizeof(out->host)) {
-			snprintf(why, size, "URL '%.80s' has no host", s);
+			snprintf(why, size, "URL '%.80s' has no host", shown);
 			return false;
 		}
 		memcpy(out->host, h, n);
 		if (!xc_host_valid(out->host, hwhy, sizeof(hwhy))) {
-			snprintf(why, size, "bad host in URL '%.80s': %s", s,
-			         hwhy);
+			snprintf(why, size, "bad host in URL '%.80s': %s",
+			         shown, hwhy);
 			return false;
 		}
 	}
@@ -116,7 +130,8 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 		const char *d = colon + 1;
 
 		if (d == end) {
-			snprintf(why, size, "URL '%.80s' has an empty port", s);
+			snprintf(why, size, "URL '%.80s' has an empty port",
+			         shown);
 			return false;
 		}
 		for (; d < end; d++) {
@@ -128,7 +143,7 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 		}
 		if (port == 0 || port > 65535) {
 			snprintf(why, size,
-			         "bad port in URL '%.80s' (1 to 65535)", s);
+			         "bad port in URL '%.80s' (1 to 65535)", shown);
 			return false;
 		}
 		out->port = (unsigned)port;
@@ -137,7 +152,7 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 	    strcmp(out->scheme, "http") != 0 && strcmp(end, "/") != 0) {
 		snprintf(why, size,
 		         "a URL with scheme %s cannot have a path: '%.80s'",
-		         out->scheme, s);
+		         out->scheme, shown);
 		return false;
 	}
 	if (strlen(end) >= sizeof(out->path)) {
@@ -149,7 +164,7 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) {
 			snprintf(why, size,
 			         "URL '%.80s' has a space or control character",
-			         s);
+			         shown);
 			return false;
 		}
 	}
