@@ -29,7 +29,10 @@ struct builder {
 	size_t capanchors;
 	size_t nodes; /* created so far, aliases expanded */
 	int documents;
-	bool fatal; /* stop reading events */
+	bool fatal;                  /* stop reading events */
+	struct xc_ynode **graveyard; /* pairs taken out of mappings */
+	size_t ngrave;
+	size_t capgrave;
 };
 
 static struct xc_loc loc_at(const struct builder *b, unsigned line,
@@ -319,12 +322,21 @@ static void check_duplicates(struct builder *b, const struct xc_ynode *map)
 	free(keys);
 }
 
+static void graveyard_add(struct builder *b, struct xc_ynode *n)
+{
+	void *v = b->graveyard;
+
+	xc_xgrow(&v, &b->capgrave, b->ngrave + 1, sizeof(*b->graveyard));
+	b->graveyard = v;
+	b->graveyard[b->ngrave++] = n;
+}
+
 /*
  * Takes out the pairs whose key was refused (a duplicate, a merge key, a
  * key that is not a string), so that the rest of the mapping can still be
  * checked and every problem of the file reported in one run.
  */
-static void drop_refused(struct xc_ynode *map)
+static void drop_refused(struct builder *b, struct xc_ynode *map)
 {
 	size_t i;
 	size_t j = 0;
@@ -333,8 +345,10 @@ static void drop_refused(struct xc_ynode *map)
 		if (map->kids[i]->drop) {
 			map->size -=
 			        map->kids[i]->size + map->kids[i + 1]->size;
-			xc_ynode_free(map->kids[i]);
-			xc_ynode_free(map->kids[i + 1]);
+			/* An anchor may point into the pair, and a later alias
+			 * copy it: keep the nodes until the end. */
+			graveyard_add(b, map->kids[i]);
+			graveyard_add(b, map->kids[i + 1]);
 			continue;
 		}
 		map->kids[j++] = map->kids[i];
@@ -515,7 +529,7 @@ static void on_end(struct builder *b)
 	n = b->stack[--b->depth];
 	if (n->type == XC_Y_MAP) {
 		check_duplicates(b, n);
-		drop_refused(n);
+		drop_refused(b, n);
 	}
 	if (b->stack_anchor[b->depth])
 		b->anchors[b->stack_anchor[b->depth] - 1].complete = true;
@@ -578,6 +592,9 @@ static void builder_release(struct builder *b)
 	for (i = 0; i < b->nanchors; i++)
 		free(b->anchors[i].name);
 	free(b->anchors);
+	for (i = 0; i < b->ngrave; i++)
+		xc_ynode_free(b->graveyard[i]);
+	free(b->graveyard);
 }
 
 int xc_ytree_parse(struct xc_ynode **out, const char *data, size_t len,
