@@ -72,5 +72,21 @@ int xc_cmd_validate(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_version(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_help(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_schema(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_lab(struct xc_ctx *ctx, int argc, char **argv);
+
+extern const struct xc_opt xc_observe_opts[];
+extern const struct xc_opt xc_lab_opts[];
+
+struct xc_config;
+
+/*
+ * Reads and checks the desired state for a command (the -c file, --ref),
+ * printing every problem.  Returns XC_EXIT_OK with *out (caller frees with
+ * xc_config_free) and *base_out, the directory that relative paths in the
+ * file start from (caller frees); or the exit code to return.
+ */
+int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
+                       char **base_out);
 
 #endif

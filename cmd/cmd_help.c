@@ -46,6 +46,25 @@ const struct xc_cmd xc_commands[] = {
          "VS Code's YAML extension. With --format markdown, prints the key\n"
          "reference that docs/config.md holds. Both come from the tables the\n"
          "loader checks against."},
+        {"observe", xc_cmd_observe, xc_observe_opts, "",
+         "print the live state of every server as excert sees it",
+         "Asks every server of the desired state for its certificates, pending\n"
+         "requests, bindings, connectors and transport and Auth certificates, in\n"
+         "one round trip each, servers in parallel; the organisation's send\n"
+         "connectors and hybrid configuration come from the first Mailbox server.\n"
+         "Text is a readable list; --format json is the whole observation.\n"
+         "A server that cannot be reached is reported and the others shown.\n"
+         "Exit status: 0, or 1 when any server could not be observed."},
+        {"lab", xc_cmd_lab, xc_lab_opts, "init|agent DIR",
+         "the Exchange emulator: make a lab organisation, or answer as its agent",
+         "excert lab init DIR makes an Exchange organisation in DIR (docs/lab.md):\n"
+         "servers with Exchange's default certificates, receive connectors, a lab\n"
+         "CA, and on request a hybrid configuration and a lab-CA certificate near\n"
+         "its end. A server in excert.yaml uses it with\n"
+         "connect: {transport: lab, path: DIR}.\n"
+         "excert lab agent DIR reads from stdin what a PowerShell host would (the\n"
+         "agent script and the line that invokes it) and answers as the agent, so\n"
+         "that an sshd whose forced command it is stands in for a Windows server."},
         {"help", xc_cmd_help, no_opts, "[COMMAND]", "show help for a command",
          "Shows the general usage, or the help of COMMAND."},
         {NULL, NULL, NULL, NULL, NULL, NULL},

@@ -50,7 +50,7 @@ enum xc_role {
 	XC_ROLE_EDGE,
 };
 
-enum xc_transport {
+enum xc_transport_kind {
 	XC_TRANSPORT_SSH,
 	XC_TRANSPORT_WINRM,
 	XC_TRANSPORT_LAB,
@@ -77,7 +77,7 @@ enum xc_account_key {
 
 struct xc_connect {
 	struct xc_loc loc;
-	struct xc_num transport; /* enum xc_transport */
+	struct xc_num transport; /* enum xc_transport_kind */
 	struct xc_num timeout;   /* seconds */
 	/* ssh */
 	struct xc_str host;

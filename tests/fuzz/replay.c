@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 
 #include "tests/fuzz/config_target.h"
+#include "tests/fuzz/reply_target.h"
+
+/* Which target the inputs go to: "config" (default) or "reply". */
+static void (*target)(const uint8_t *, size_t) = xc_fuzz_config_one;
 
 static int run_file(const char *path)
 {
@@ -35,7 +39,7 @@ static int run_file(const char *path)
 		return -1;
 	}
 	fclose(fp);
-	xc_fuzz_config_one(buf, (size_t)n);
+	target(buf, (size_t)n);
 	free(buf);
 	return 0;
 }
@@ -51,7 +55,15 @@ int main(int argc, char **argv)
 	int failed = 0;
 	int i;
 
-	for (i = 1; i < argc; i++) {
+	i = 1;
+	if (argc > 2 && strcmp(argv[1], "--target") == 0) {
+		if (strcmp(argv[2], "reply") == 0)
+			target = xc_fuzz_reply_one;
+		else if (strcmp(argv[2], "config") != 0)
+			return 2;
+		i = 3;
+	}
+	for (; i < argc; i++) {
 		struct stat st;
 		DIR *d;
 		struct dirent *e;

@@ -696,10 +696,12 @@ static void test_node_budget_single_alias(void **state)
 	/* 30,001 nodes under an anchor, then one alias that copies them. */
 	doc = malloc(30000 * 3 + 200);
 	assert_non_null(doc);
-	used += (size_t)sprintf(doc + used, "a: &a [");
+	used += (size_t)snprintf(doc + used, 30000 * 3 + 200 - used, "a: &a [");
 	for (i = 0; i < 30000; i++)
-		used += (size_t)sprintf(doc + used, "%s1", i ? "," : "");
-	used += (size_t)sprintf(doc + used, "]\nb: *a\n");
+		used += (size_t)snprintf(doc + used, 30000 * 3 + 200 - used,
+		                         "%s1", i ? "," : "");
+	used += (size_t)snprintf(doc + used, 30000 * 3 + 200 - used,
+	                         "]\nb: *a\n");
 	assert_int_equal(parse(&root, doc, used, &d), XC_EINVAL);
 	free(doc);
 	assert_null(root);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading the desired state for the commands that act on it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/output.h"
+#include "providers/gitsrc.h"
+#include "state/config.h"
+#include "state/xalloc.h"
+#include "state/ytree.h"
+
+int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
+                       char **base_out)
+{
+	struct xc_source src;
+	struct xc_error err;
+	struct xc_diags diags;
+	const char *slash;
+	int rc;
+
+	*out = NULL;
+	*base_out = NULL;
+	xc_error_clear(&err);
+	if (xc_source_read(&src, ctx->config, ctx->ref, XC_YAML_MAX_BYTES,
+	                   &err) < 0) {
+		xc_out_err(&err);
+		return XC_EXIT_ERROR;
+	}
+	xc_diags_init(&diags);
+	rc = xc_config_load(out, src.data, src.len, src.label, &diags);
+	xc_diags_print(&diags, stderr);
+	if (rc < 0)
+		fprintf(stderr, "excert: %s: %zu error%s\n", src.label,
+		        diags.errors, diags.errors == 1 ? "" : "s");
+	xc_diags_release(&diags);
+	xc_source_release(&src);
+	if (rc < 0)
+		return XC_EXIT_DATAERR;
+	/* Paths in excert.yaml are relative to its directory. */
+	slash = strrchr(ctx->config, '/');
+	*base_out =
+	        slash ? xc_xstrndup(ctx->config, (size_t)(slash - ctx->config))
+	              : xc_xstrdup(".");
+	if (!**base_out) {
+		free(*base_out);
+		*base_out = xc_xstrdup("/");
+	}
+	return XC_EXIT_OK;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#include "providers/exchange/transport.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "state/buf.h"
+#include "state/xalloc.h"
+
+static const struct xc_transport_ops *const transports[] = {
+        &xc_transport_lab,
+};
+
+static const char *const kind_names[] = {
+        [XC_TRANSPORT_SSH] = "ssh",
+        [XC_TRANSPORT_WINRM] = "winrm",
+        [XC_TRANSPORT_LAB] = "lab",
+};
+
+int xc_transport_open(struct xc_transport **out, const struct xc_server *server,
+                      const char *base_dir, struct xc_error *err)
+{
+	const char *kind;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (!server->connect || !server->connect->transport.set)
+		return xc_error_set(err, XC_EINVAL,
+		                    "server '%s' has no transport",
+		                    server->name.v);
+	kind = kind_names[server->connect->transport.v];
+	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
+		if (strcmp(transports[i]->kind, kind) != 0)
+			continue;
+		rc = transports[i]->open(out, server, base_dir, err);
+		if (rc < 0)
+			xc_error_prefix(err, "server '%s': ", server->name.v);
+		return rc;
+	}
+	return xc_error_set(
+	        err, XC_ENOTFOUND,
+	        "server '%s': the %s transport is not available in this version of excert",
+	        server->name.v, kind);
+}
+
+int xc_transport_call(struct xc_transport *t, const struct xc_request *req,
+                      struct xc_reply *reply, struct xc_error *err)
+{
+	int rc = t->ops->call(t, req, reply, err);
+
+	if (rc < 0)
+		xc_error_prefix(err, "server '%s': ", t->server->name.v);
+	return rc;
+}
+
+void xc_transport_close(struct xc_transport *t)
+{
+	if (t)
+		t->ops->close(t);
+}
+
+char *xc_transport_path(const char *base_dir, const char *path)
+{
+	struct xc_buf b;
+
+	if (path[0] == '/' || !base_dir || !*base_dir)
+		return xc_xstrdup(path);
+	xc_buf_init(&b, 0);
+	xc_buf_printf(&b, "%s/%s", base_dir, path);
+	return xc_buf_detach(&b, NULL);
+}

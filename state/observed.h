@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The live state of an Exchange organisation as excert observed it, parsed
+ * from agent replies (docs/agent-protocol.md).  Certificates keep their DER
+ * and the facts excert computed from it (state/x509.h) beside Exchange's own
+ * strings.  Everything is owned by the struct that holds it; release with
+ * the matching _release function.
+ */
+#ifndef XC_STATE_OBSERVED_H
+#define XC_STATE_OBSERVED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "state/model.h"
+#include "state/x509.h"
+
+struct xc_obs_cert {
+	struct xc_x509 x;   /* computed from the DER */
+	unsigned char *der; /* owned */
+	size_t der_len;
+	char *issuer;        /* Exchange's string */
+	char *subject;       /* Exchange's string */
+	char *friendly_name; /* owned; may be "" */
+	unsigned services;   /* enum xc_service flags */
+	char status[32];     /* "Valid", "DateInvalid", ... */
+	bool has_private_key;
+	bool exportable;
+	bool self_signed;
+};
+
+struct xc_obs_request {
+	char thumbprint[41];
+	char *subject;
+	char **domains;
+	size_t ndomains;
+	char *friendly_name;
+	int key_size;
+	bool exportable;
+	unsigned char *csr; /* DER; owned */
+	size_t csr_len;
+};
+
+struct xc_obs_rconn {
+	char *identity; /* "MS01\Default Frontend MS01" */
+	char *fqdn;     /* may be NULL */
+	char *tls_name; /* TlsCertificateName, NULL when unset */
+};
+
+struct xc_obs_binding {
+	char *site;
+	int port;
+	char thumbprint[41]; /* "" when the binding has no certificate */
+};
+
+struct xc_obs_server {
+	char *name;
+	char *fqdn;
+	char *version;
+	enum xc_role role;
+	struct xc_obs_cert *certs;
+	size_t ncerts;
+	struct xc_obs_request *requests;
+	size_t nrequests;
+	struct xc_obs_rconn *rconns;
+	size_t nrconns;
+	struct xc_obs_binding *bindings;
+	size_t nbindings;
+	char transport_cert[41]; /* "" when unknown */
+	bool has_auth;           /* false on Edge */
+	char auth_current[41];
+	char auth_next[41]; /* "" when none is staged */
+};
+
+struct xc_obs_sconn {
+	char *name;
+	char *fqdn;     /* may be NULL */
+	char *tls_name; /* NULL when unset */
+};
+
+struct xc_obs_org {
+	struct xc_obs_sconn *sconns;
+	size_t nsconns;
+	bool hybrid;           /* a hybrid configuration exists */
+	char *hybrid_tls_name; /* NULL when unset */
+};
+
+void xc_obs_server_release(struct xc_obs_server *s);
+void xc_obs_org_release(struct xc_obs_org *o);
+
+/* The certificate with this thumbprint on s, or NULL (borrowed). */
+const struct xc_obs_cert *xc_obs_server_cert(const struct xc_obs_server *s,
+                                             const char *thumbprint);
+
+#endif
