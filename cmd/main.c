@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* excert: a declarative reconciler for Exchange TLS certificates. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,9 @@ int main(int argc, char **argv)
 	char *pos[1];
 	int rc;
 
+	/* A transport's peer may go away while excert writes to it: that is
+	 * an error to report, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	/* Global options come before the command, as in git. */
 	xc_opt_init(&p, argc, argv, 1, xc_global_opts, NULL, pos);
 	p.stop_at_positional = true;

@@ -6,7 +6,8 @@ set -eu
 pkgs="build-essential cmake pkg-config git ca-certificates
   libyaml-dev libssl-dev libcurl4-openssl-dev libgit2-dev libjansson-dev
   libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14 valgrind
-  python3 python3-jsonschema python3-yaml libtree-sitter-dev"
+  python3 python3-jsonschema python3-yaml libtree-sitter-dev
+  openssh-server openssh-client"
 # npm fetches the PowerShell grammar for the agent's syntax test; a machine
 # that already has node and npm (from elsewhere) keeps them.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
@@ -22,10 +23,23 @@ for p in $pkgs; do
 done
 if [ -n "$missing" ]; then
     echo "deps: installing$missing" >&2
+    # The tests start their own sshd on 127.0.0.1; keep the package from
+    # starting one for the whole machine (policy-rc.d exit 101 = "not now").
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+        $sudo chmod 755 /usr/sbin/policy-rc.d
+        policy=1
+    fi
+    set +e
     $sudo apt-get update -q
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
         --no-install-recommends $missing
+    rc=$?
+    set -e
+    [ -z "$policy" ] || $sudo rm -f /usr/sbin/policy-rc.d
+    [ $rc -eq 0 ] || exit $rc
 else
     echo "deps: all installed" >&2
 fi

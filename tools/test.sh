@@ -7,7 +7,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-fuzz_seconds=${XC_FUZZ_SECONDS:-60}
+fuzz_seconds=${XC_FUZZ_SECONDS:-45}
 jobs=$(nproc)
 passed=0
 failed=0
@@ -67,7 +67,7 @@ else
 fi
 rm -f build.log
 
-step "valgrind: unit tests and the loader corpus"
+step "valgrind: unit tests, the loader corpus, the lab"
 for t in build/tests/unit_*; do
     valgrind -q --error-exitcode=99 --leak-check=full \
         --errors-for-leak-kinds=definite,indirect "$t" >/dev/null 2>valgrind.log
@@ -77,33 +77,54 @@ for t in build/tests/unit_*; do
 done
 valgrind -q --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect build/tests/fuzz_replay \
-    tests/fuzz/corpus/config tests/config/bad examples >/dev/null 2>valgrind.log
+    tests/fuzz/corpus/config tests/config/bad tests/config/good examples \
+    >/dev/null 2>valgrind.log
 rc=$?
 [ $rc -eq 0 ] || cat valgrind.log
 result "valgrind fuzz_replay" $rc
+for t in build/tests/lab_ops; do
+    valgrind -q --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect "$t" >/dev/null 2>valgrind.log
+    rc=$?
+    [ $rc -eq 0 ] || cat valgrind.log
+    result "valgrind $(basename "$t")" $rc
+done
 rm -f valgrind.log
 
+# fuzz TARGET SEEDS... : runs one libFuzzer target for $fuzz_seconds on a
+# copy of its seeds, so the tracked corpus is left as it is.
+fuzz() {
+    name=$1
+    dict=$2
+    shift 2
+    work=$(mktemp -d)
+    cp "$@" "$work/"
+    build-fuzz/tests/"$name" -max_total_time="$fuzz_seconds" -timeout=10 \
+        -rss_limit_mb=2048 -dict="$dict" -artifact_prefix=build-fuzz/ \
+        "$work" 2>fuzz.log
+    rc=$?
+    grep -E '^Done|^stat::number_of_executed' fuzz.log
+    [ $rc -eq 0 ] || tail -60 fuzz.log
+    rm -rf "$work" fuzz.log
+    result "fuzz $name" $rc
+}
+
 if [ "$fuzz_seconds" -gt 0 ]; then
-    step "fuzz the loader for ${fuzz_seconds}s (libFuzzer, clang-14)"
+    step "fuzz the loader and the reply parser, ${fuzz_seconds}s each (libFuzzer, clang-14)"
     CC=clang-14 cmake -S . -B build-fuzz -DXC_FUZZ=ON \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
-        cmake --build build-fuzz -j"$jobs" --target fuzz_config >build.log 2>&1
+        cmake --build build-fuzz -j"$jobs" --target fuzz_config fuzz_reply \
+            >build.log 2>&1
     rc=$?
     if [ $rc -ne 0 ]; then
         cat build.log
+        result fuzz-build $rc
     else
-        work=$(mktemp -d)
-        cp tests/fuzz/corpus/config/* tests/config/bad/*.yaml examples/*.yaml "$work/"
-        build-fuzz/tests/fuzz_config -max_total_time="$fuzz_seconds" \
-            -timeout=10 -rss_limit_mb=2048 -dict=tests/fuzz/yaml.dict \
-            -artifact_prefix=build-fuzz/ "$work" 2>fuzz.log
-        rc=$?
-        tail -3 fuzz.log
-        [ $rc -eq 0 ] || cat fuzz.log
-        rm -rf "$work" fuzz.log
+        fuzz fuzz_config tests/fuzz/yaml.dict tests/fuzz/corpus/config/* \
+            tests/config/bad/*.yaml examples/*.yaml
+        fuzz fuzz_reply tests/fuzz/reply.dict tests/fuzz/corpus/reply/*
     fi
     rm -f build.log
-    result fuzz $rc
 fi
 
 echo "$passed passed, $failed failed"

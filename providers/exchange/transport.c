@@ -9,6 +9,7 @@
 
 static const struct xc_transport_ops *const transports[] = {
         &xc_transport_lab,
+        &xc_transport_ssh,
 };
 
 static const char *const kind_names[] = {

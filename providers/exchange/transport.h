@@ -49,5 +49,6 @@ void xc_transport_close(struct xc_transport *t);
 char *xc_transport_path(const char *base_dir, const char *path);
 
 extern const struct xc_transport_ops xc_transport_lab;
+extern const struct xc_transport_ops xc_transport_ssh;
 
 #endif

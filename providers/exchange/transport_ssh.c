@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ssh transport: the OpenSSH client, to a Windows server whose sshd runs
+ * PowerShell.  The agent and the request go over stdin to
+ * `powershell.exe -NoProfile -NonInteractive -Command -`; the reply comes
+ * back on stdout between its marker lines.  Key or agent authentication,
+ * strict host-key checking, a deadline for the whole call, and a cap on
+ * what is read.  Nothing excert.yaml says is put on a command line but the
+ * host, port, user and file names, each as one argument.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "providers/exchange/agent_request.h"
+#include "providers/exchange/transport.h"
+#include "state/buf.h"
+#include "state/xalloc.h"
+
+#define STDERR_MAX (64u * 1024)
+#define DEFAULT_TIMEOUT 300
+
+struct ssh_transport {
+	struct xc_transport base;
+	char *host;
+	char port[8];
+	char *user;
+	char *identity;    /* NULL: ssh's own choice (agent, defaults) */
+	char *known_hosts; /* NULL: ssh's own */
+	int timeout;       /* seconds for the whole call */
+};
+
+static int ssh_open(struct xc_transport **out, const struct xc_server *server,
+                    const char *base_dir, struct xc_error *err)
+{
+	const struct xc_connect *c = server->connect;
+	struct ssh_transport *t;
+
+	if (!c->host.v || !c->user.v)
+		return xc_error_set(err, XC_EINVAL,
+		                    "connect needs host and user");
+	t = xc_xcalloc(1, sizeof(*t));
+	t->base.ops = &xc_transport_ssh;
+	t->base.server = server;
+	t->host = xc_xstrdup(c->host.v);
+	snprintf(t->port, sizeof(t->port), "%lld",
+	         c->port.set ? c->port.v : 22LL);
+	t->user = xc_xstrdup(c->user.v);
+	if (c->identity.v)
+		t->identity = xc_transport_path(base_dir, c->identity.v);
+	if (c->known_hosts.v)
+		t->known_hosts = xc_transport_path(base_dir, c->known_hosts.v);
+	t->timeout = c->timeout.set ? (int)c->timeout.v : DEFAULT_TIMEOUT;
+	*out = &t->base;
+	return 0;
+}
+
+static void ssh_close(struct xc_transport *base)
+{
+	struct ssh_transport *t = (struct ssh_transport *)base;
+
+	free(t->host);
+	free(t->user);
+	free(t->identity);
+	free(t->known_hosts);
+	free(t);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The argument vector; strings borrowed from t or static. */
+static void build_argv(const struct ssh_transport *t, const char *argv[32],
+                       char *kh_opt, size_t kh_size)
+{
+	int n = 0;
+
+	argv[n++] = "ssh";
+	argv[n++] = "-T";
+	argv[n++] = "-o";
+	argv[n++] = "BatchMode=yes";
+	argv[n++] = "-o";
+	argv[n++] = "StrictHostKeyChecking=yes";
+	argv[n++] = "-o";
+	argv[n++] = "ConnectTimeout=20";
+	argv[n++] = "-o";
+	argv[n++] = "ServerAliveInterval=15";
+	argv[n++] = "-p";
+	argv[n++] = t->port;
+	argv[n++] = "-l";
+	argv[n++] = t->user;
+	if (t->identity) {
+		argv[n++] = "-i";
+		argv[n++] = t->identity;
+		argv[n++] = "-o";
+		argv[n++] = "IdentitiesOnly=yes";
+	}
+	if (t->known_hosts) {
+		snprintf(kh_opt, kh_size, "UserKnownHostsFile=%s",
+		         t->known_hosts);
+		argv[n++] = "-o";
+		argv[n++] = kh_opt;
+	}
+	argv[n++] = "--";
+	argv[n++] = t->host;
+	argv[n++] = "powershell.exe -NoProfile -NonInteractive -Command -";
+	argv[n] = NULL;
+}
+
+/*
+ * The last non-empty line of ssh's stderr, with anything that looks like a
+ * long base64 token blanked: a PowerShell error may quote the request line,
+ * and the request can carry a PFX password.
+ */
+static void last_line(const struct xc_buf *b, char *out, size_t size)
+{
+	const char *s = xc_buf_cstr(b);
+	const char *end = s + b->len;
+	const char *start;
+	size_t i;
+	size_t run = 0;
+
+	while (end > s &&
+	       (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > s && start[-1] != '\n')
+		start--;
+	snprintf(out, size, "%.*s", (int)(end - start), start);
+	for (i = 0; out[i]; i++) {
+		char c = out[i];
+		bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		           (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+		           c == '=';
+
+		run = b64 ? run + 1 : 0;
+		if (run == 40)
+			memset(out + i - 39, '*', 40);
+		else if (run > 40)
+			out[i] = '*';
+		if ((unsigned char)c < 0x20)
+			out[i] = ' ';
+	}
+}
+
+static int classify(const struct ssh_transport *t, int status,
+                    const struct xc_buf *errbuf, struct xc_error *err)
+{
+	const char *e = xc_buf_cstr(errbuf);
+	char line[300];
+
+	last_line(errbuf, line, sizeof(line));
+	if (strstr(e, "Host key verification failed") ||
+	    strstr(e, "REMOTE HOST IDENTIFICATION HAS CHANGED") ||
+	    strstr(e, "No ED25519 host key is known") ||
+	    strstr(e, "host key is known"))
+		return xc_error_set(
+		        err, XC_EAUTH,
+		        "the host key of %s is not the one in known_hosts (or none is known); refusing to connect: %s",
+		        t->host, line);
+	if (strstr(e, "Permission denied"))
+		return xc_error_set(err, XC_EAUTH,
+		                    "authentication failed for %s@%s: %s",
+		                    t->user, t->host, line);
+	if (strstr(e, "Connection refused"))
+		return xc_error_set(err, XC_EIO,
+		                    "connection refused by %s port %s", t->host,
+		                    t->port);
+	if (strstr(e, "timed out"))
+		return xc_error_set(err, XC_ETIMEOUT,
+		                    "connecting to %s port %s timed out",
+		                    t->host, t->port);
+	if (strstr(e, "Could not resolve hostname"))
+		return xc_error_set(err, XC_ENOTFOUND, "cannot resolve '%s'",
+		                    t->host);
+	return xc_error_set(err, XC_EIO,
+	                    "ssh to %s failed (exit status %d): %s", t->host,
+	                    status, line[0] ? line : "no message");
+}
+
+/*
+ * Runs ssh with input on stdin; collects stdout (capped) and stderr
+ * (capped) until it exits or the deadline passes.
+ */
+static int run_ssh(const struct ssh_transport *t, const char *input,
+                   size_t inlen, struct xc_buf *outbuf, struct xc_buf *errbuf,
+                   int *status, struct xc_error *err)
+{
+	const char *argv[32];
+	char kh_opt[4200];
+	int in[2];
+	int out[2];
+	int er[2];
+	pid_t pid;
+	size_t written = 0;
+	double deadline = now_mono() + t->timeout;
+	bool too_big = false;
+	int wst;
+
+	build_argv(t, argv, kh_opt, sizeof(kh_opt));
+	if (pipe(in) != 0 || pipe(out) != 0 || pipe(er) != 0)
+		return xc_error_set(err, XC_EIO, "cannot make pipes: %s",
+		                    strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return xc_error_set(err, XC_EIO, "cannot start ssh: %s",
+		                    strerror(errno));
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(er[1], 2);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		close(er[0]);
+		close(er[1]);
+		execvp("ssh", (char *const *)argv);
+		fprintf(stderr, "cannot run ssh: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(er[1]);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		struct pollfd p[3];
+		int np = 0;
+		int left = (int)((deadline - now_mono()) * 1000);
+		int i;
+
+		if (out[0] >= 0)
+			p[np++] = (struct pollfd){out[0], POLLIN, 0};
+		if (er[0] >= 0)
+			p[np++] = (struct pollfd){er[0], POLLIN, 0};
+		if (in[1] >= 0)
+			p[np++] = (struct pollfd){in[1], POLLOUT, 0};
+		if (np == 0)
+			break;
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &wst, 0);
+			for (i = 0; i < np; i++)
+				close(p[i].fd);
+			return xc_error_set(err, XC_ETIMEOUT,
+			                    "no reply from %s within %d s",
+			                    t->host, t->timeout);
+		}
+		if (poll(p, (nfds_t)np, left) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < np; i++) {
+			char chunk[16384];
+			ssize_t n;
+
+			if (!p[i].revents)
+				continue;
+			if (p[i].fd == in[1]) {
+				n = write(in[1], input + written,
+				          inlen - written);
+				if (n > 0)
+					written += (size_t)n;
+				if ((n < 0 && errno != EAGAIN &&
+				     errno != EINTR) ||
+				    written == inlen) {
+					close(in[1]);
+					in[1] = -1;
+				}
+				continue;
+			}
+			n = read(p[i].fd, chunk, sizeof(chunk));
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n <= 0) {
+				close(p[i].fd);
+				if (p[i].fd == out[0])
+					out[0] = -1;
+				else
+					er[0] = -1;
+				continue;
+			}
+			if (p[i].fd == out[0]) {
+				if (xc_buf_add(outbuf, chunk, (size_t)n) < 0)
+					too_big = true;
+			} else {
+				size_t room = STDERR_MAX - errbuf->len;
+
+				xc_buf_add(errbuf, chunk,
+				           (size_t)n < room ? (size_t)n : room);
+			}
+		}
+		if (too_big) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &wst, 0);
+			if (in[1] >= 0)
+				close(in[1]);
+			if (out[0] >= 0)
+				close(out[0]);
+			if (er[0] >= 0)
+				close(er[0]);
+			return xc_error_set(
+			        err, XC_EPROTO,
+			        "%s printed more than %u bytes; the reply is refused",
+			        t->host, XC_REPLY_MAX_BYTES);
+		}
+	}
+	if (in[1] >= 0)
+		close(in[1]);
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
+	*status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+	return 0;
+}
+
+static int ssh_call(struct xc_transport *base, const struct xc_request *req,
+                    struct xc_reply *reply, struct xc_error *err)
+{
+	struct ssh_transport *t = (struct ssh_transport *)base;
+	char *json = xc_request_json(req);
+	size_t len;
+	char *script = xc_agent_compose(json, &len);
+	struct xc_buf outbuf;
+	struct xc_buf errbuf;
+	char *doc = NULL;
+	size_t doclen;
+	int status = 0;
+	int rc;
+
+	free(json);
+	xc_buf_init(&outbuf, XC_REPLY_MAX_BYTES);
+	xc_buf_init(&errbuf, STDERR_MAX + 1);
+	rc = run_ssh(t, script, len, &outbuf, &errbuf, &status, err);
+	/* The script carries the request, which may carry a PFX
+	 * password: wipe it. */
+	memset(script, 0, len);
+	free(script);
+	if (rc == 0 && status == 255)
+		rc = classify(t, status, &errbuf, err);
+	if (rc == 0 && xc_reply_unframe(outbuf.ptr ? outbuf.ptr : "",
+	                                outbuf.len, &doc, &doclen, err) < 0) {
+		char line[300];
+
+		last_line(&errbuf, line, sizeof(line));
+		if (line[0])
+			xc_error_prefix(err,
+			                "ssh exit status %d, '%s': ", status,
+			                line);
+		rc = XC_EPROTO;
+	}
+	if (rc == 0)
+		rc = xc_reply_parse(reply, doc, doclen, req, err);
+	free(doc);
+	xc_buf_release(&outbuf);
+	xc_buf_release(&errbuf);
+	return rc;
+}
+
+const struct xc_transport_ops xc_transport_ssh = {
+        .kind = "ssh",
+        .open = ssh_open,
+        .call = ssh_call,
+        .close = ssh_close,
+};
