@@ -158,5 +158,17 @@ cat >/dev/null; echo "-----BEGIN EXCERT REPLY-----"; echo "not base64 at all!"; 
 SH
 expect_err "garbage reply" "$sshf" "not valid base64"
 
+# A reply cut short, and a server that prints without end.
+cat >"$tmp/forced.sh" <<SH
+#!/bin/sh
+cat >/dev/null; echo "-----BEGIN EXCERT REPLY-----"; echo "eyJwcm90b2NvbCI6MSwi"
+SH
+expect_err "truncated reply" "$sshf" "truncated reply from the agent"
+cat >"$tmp/forced.sh" <<SH
+#!/bin/sh
+cat >/dev/null; head -c 70000000 /dev/zero | tr '\\0' 'A'
+SH
+expect_err "oversized reply" "$sshf" "printed more than 67108864 bytes"
+
 echo "ssh.transport: $pass passed, $fail failed"
 [ $fail -eq 0 ]
