@@ -642,6 +642,17 @@ void xc_obs_org_release(struct xc_obs_org *o)
 	memset(o, 0, sizeof(*o));
 }
 
+void xc_observation_release(struct xc_observation *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nservers; i++)
+		xc_obs_server_release(&o->servers[i].obs);
+	free(o->servers);
+	xc_obs_org_release(&o->org);
+	memset(o, 0, sizeof(*o));
+}
+
 const struct xc_obs_cert *xc_obs_server_cert(const struct xc_obs_server *s,
                                              const char *thumbprint)
 {

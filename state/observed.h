@@ -85,8 +85,27 @@ struct xc_obs_org {
 	char *hybrid_tls_name; /* NULL when unset */
 };
 
+/* One server's observation, or why there is none. */
+struct xc_server_obs {
+	const struct xc_server *server; /* borrowed from the config */
+	bool ok;
+	struct xc_error err; /* when !ok: names the server and what failed */
+	struct xc_obs_server obs;
+	double seconds; /* the round trip */
+};
+
+struct xc_observation {
+	struct xc_server_obs *servers; /* owned; in config order */
+	size_t nservers;
+	bool org_ok;
+	struct xc_error org_err;
+	struct xc_obs_org org;
+	const struct xc_server *org_from; /* the server that answered it */
+};
+
 void xc_obs_server_release(struct xc_obs_server *s);
 void xc_obs_org_release(struct xc_obs_org *o);
+void xc_observation_release(struct xc_observation *o);
 
 /* The certificate with this thumbprint on s, or NULL (borrowed). */
 const struct xc_obs_cert *xc_obs_server_cert(const struct xc_obs_server *s,

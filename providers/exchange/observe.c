@@ -168,17 +168,6 @@ int xc_observe(struct xc_observation *out, const struct xc_config *cfg,
 	return 0;
 }
 
-void xc_observation_release(struct xc_observation *o)
-{
-	size_t i;
-
-	for (i = 0; i < o->nservers; i++)
-		xc_obs_server_release(&o->servers[i].obs);
-	free(o->servers);
-	xc_obs_org_release(&o->org);
-	memset(o, 0, sizeof(*o));
-}
-
 /* ---- JSON ------------------------------------------------------------- */
 
 static json_t *str_or_null(const char *s)
