@@ -80,13 +80,24 @@ extern const struct xc_opt xc_lab_opts[];
 
 struct xc_config;
 
+/* Where the desired state came from, for plans and reports. */
+struct xc_cmd_source {
+	char label[512]; /* "excert.yaml" or "HEAD~1:excert.yaml" */
+	char commit[41]; /* "" outside a repository */
+	bool dirty;      /* the work-tree file differs from the commit */
+};
+
 /*
  * Reads and checks the desired state for a command (the -c file, --ref),
  * printing every problem.  Returns XC_EXIT_OK with *out (caller frees with
  * xc_config_free) and *base_out, the directory that relative paths in the
- * file start from (caller frees); or the exit code to return.
+ * file start from (caller frees), and src when not NULL; or the exit code
+ * to return.
  */
 int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
-                       char **base_out);
+                       char **base_out, struct xc_cmd_source *src);
+
+int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv);
+extern const struct xc_opt xc_plan_opts[];
 
 #endif

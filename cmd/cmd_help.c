@@ -55,6 +55,16 @@ const struct xc_cmd xc_commands[] = {
          "Text is a readable list; --format json is the whole observation.\n"
          "A server that cannot be reached is reported and the others shown.\n"
          "Exit status: 0, or 1 when any server could not be observed."},
+        {"plan", xc_cmd_plan, xc_plan_opts, "",
+         "observe the organisation and show what apply would do, and why",
+         "Observes every server (as excert observe does), compares what it holds\n"
+         "with excert.yaml, and prints the steps that are needed and only those:\n"
+         "each with its reason, the steps it waits for, and whether it destroys\n"
+         "anything. --format json and --format markdown (for a pull-request\n"
+         "comment) print the same plan. A certificate whose servers cannot all\n"
+         "be observed is left alone, and the plan says so.\n"
+         "Exit status: 0; with --detailed-exitcode 0 no changes, 2 changes;\n"
+         "1 on an error or when a certificate had to be left alone."},
         {"lab", xc_cmd_lab, xc_lab_opts, "init|agent DIR",
          "the Exchange emulator: make a lab organisation, or answer as its agent",
          "excert lab init DIR makes an Exchange organisation in DIR (docs/lab.md):\n"

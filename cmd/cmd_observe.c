@@ -181,7 +181,7 @@ int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv)
 			xc_out_usage("observe takes no arguments");
 		return XC_EXIT_USAGE;
 	}
-	rc = xc_cmd_load_config(ctx, &cfg, &base);
+	rc = xc_cmd_load_config(ctx, &cfg, &base, NULL);
 	if (rc != XC_EXIT_OK)
 		return rc;
 	xc_error_clear(&err);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Reading the desired state for the commands that act on it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 #include "state/ytree.h"
 
 int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
-                       char **base_out)
+                       char **base_out, struct xc_cmd_source *info)
 {
 	struct xc_source src;
 	struct xc_error err;
@@ -27,6 +28,11 @@ int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
 	                   &err) < 0) {
 		xc_out_err(&err);
 		return XC_EXIT_ERROR;
+	}
+	if (info) {
+		snprintf(info->label, sizeof(info->label), "%s", src.label);
+		snprintf(info->commit, sizeof(info->commit), "%s", src.commit);
+		info->dirty = src.dirty;
 	}
 	xc_diags_init(&diags);
 	rc = xc_config_load(out, src.data, src.len, src.label, &diags);

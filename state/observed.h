@@ -103,6 +103,14 @@ struct xc_observation {
 	const struct xc_server *org_from; /* the server that answered it */
 };
 
+/* The issuer names (Exchange's rendering) that an issuer signs with, as
+ * far as they are known; empty: any issuer is accepted as this one. */
+struct xc_issuer_facts {
+	const char *issuer; /* the issuer's name in excert.yaml */
+	const char *const *names;
+	size_t nnames;
+};
+
 void xc_obs_server_release(struct xc_obs_server *s);
 void xc_obs_org_release(struct xc_obs_org *o);
 void xc_observation_release(struct xc_observation *o);

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Whether an observed certificate is the one excert.yaml asks for.  A
+ * certificate is identified by what it says (subject, names, key, issuer),
+ * never by its thumbprint, which changes at every renewal.
+ */
+#ifndef XC_RECONCILE_MATCH_H
+#define XC_RECONCILE_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "reconcile/plan.h"
+#include "state/model.h"
+#include "state/observed.h"
+
+/* X.500 names equal attribute by attribute, without regard to case or
+ * the spaces around separators. */
+bool xc_dn_equal(const char *a, const char *b);
+
+/*
+ * True when o is c: same subject, the same set of DNS names, an RSA key of
+ * c's size, and an issuer of c's issuer (when facts are known).  Otherwise
+ * false, with what differs in why ("names differ: ...").
+ */
+bool xc_cert_matches(const struct xc_cert *c, const struct xc_obs_cert *o,
+                     const struct xc_issuer_facts *facts, char *why,
+                     size_t size);
+
+/* True when o can serve now: a private key, inside its validity, and not
+ * marked invalid or revoked by Exchange. */
+bool xc_cert_usable(const struct xc_obs_cert *o, long long now);
+
+/* The friendly name excert gives c's certificates. */
+void xc_cert_friendly(const struct xc_cert *c, char *buf, size_t size);
+
+#endif

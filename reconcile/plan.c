@@ -1,0 +1,835 @@
+/* SPDX-License-Identifier: MIT */
+#include "reconcile/plan.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "reconcile/match.h"
+#include "reconcile/window.h"
+#include "state/buf.h"
+#include "state/dnsname.h"
+#include "state/duration.h"
+#include "state/services.h"
+#include "state/x509.h"
+#include "state/xalloc.h"
+
+const char *const xc_step_kind_names[XC_STEP_KINDS] = {
+        [XC_STEP_REQUEST] = "request",
+        [XC_STEP_ISSUE] = "issue",
+        [XC_STEP_IMPORT] = "import",
+        [XC_STEP_DISTRIBUTE] = "distribute",
+        [XC_STEP_ENABLE] = "enable",
+        [XC_STEP_SET_CONNECTOR] = "set-connector",
+        [XC_STEP_SET_HYBRID] = "set-hybrid",
+        [XC_STEP_RESTART] = "restart",
+        [XC_STEP_LB_UPDATE] = "lb-update",
+        [XC_STEP_VERIFY] = "verify",
+        [XC_STEP_REMOVE] = "remove",
+};
+
+_Static_assert(sizeof(xc_step_kind_names) / sizeof(xc_step_kind_names[0]) ==
+                       XC_STEP_KINDS,
+               "a name for every step kind");
+
+/* ---- building ------------------------------------------------------- */
+
+struct builder {
+	struct xc_plan *p;
+	size_t cap;
+	const struct xc_plan_input *in;
+	size_t capnotes;
+};
+
+static void note(struct builder *b, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+static void note(struct builder *b, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	void *v = b->p->notes;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	xc_xgrow(&v, &b->capnotes, b->p->nnotes + 1, sizeof(char *));
+	b->p->notes = v;
+	b->p->notes[b->p->nnotes++] = xc_xstrdup(buf);
+}
+
+static struct xc_step *add(struct builder *b, enum xc_step_kind kind,
+                           const struct xc_cert *c, const char *server,
+                           const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+static struct xc_step *add(struct builder *b, enum xc_step_kind kind,
+                           const struct xc_cert *c, const char *server,
+                           const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	void *v = b->p->steps;
+	struct xc_step *s;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	xc_xgrow(&v, &b->cap, b->p->nsteps + 1, sizeof(struct xc_step));
+	b->p->steps = v;
+	s = &b->p->steps[b->p->nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->id = (int)b->p->nsteps;
+	s->kind = kind;
+	s->cert = c->name.v;
+	s->server = server;
+	s->reason = xc_xstrdup(buf);
+	s->destructive = kind == XC_STEP_REMOVE;
+	return s;
+}
+
+static void dep(struct xc_step *s, int id)
+{
+	size_t i;
+
+	if (id <= 0 || id == s->id)
+		return;
+	for (i = 0; i < s->ndeps; i++)
+		if (s->deps[i] == id)
+			return;
+	if (s->ndeps < XC_STEP_MAX_DEPS)
+		s->deps[s->ndeps++] = id;
+}
+
+void xc_plan_release(struct xc_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsteps; i++) {
+		free(p->steps[i].reason);
+		free(p->steps[i].value);
+		free(p->steps[i].old_value);
+	}
+	free(p->steps);
+	for (i = 0; i < p->nnotes; i++)
+		free(p->notes[i]);
+	free(p->notes);
+	memset(p, 0, sizeof(*p));
+}
+
+size_t xc_plan_destructive(const struct xc_plan *p)
+{
+	size_t i;
+	size_t n = 0;
+
+	for (i = 0; i < p->nsteps; i++)
+		n += p->steps[i].destructive;
+	return n;
+}
+
+/* ---- looking things up --------------------------------------------- */
+
+static const struct xc_server_obs *server_obs(const struct xc_observation *o,
+                                              const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->nservers; i++)
+		if (strcasecmp(o->servers[i].server->name.v, name) == 0)
+			return &o->servers[i];
+	return NULL;
+}
+
+static const struct xc_issuer_facts *facts_of(const struct xc_plan_input *in,
+                                              const char *issuer)
+{
+	size_t i;
+
+	for (i = 0; i < in->nfacts; i++)
+		if (strcmp(in->facts[i].issuer, issuer) == 0)
+			return &in->facts[i];
+	return NULL;
+}
+
+static void date_of(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%d", &tm);
+}
+
+/* Splits "<I>issuer<S>subject"; false when it has not that form. */
+static bool split_tls(const char *v, char *issuer, char *subject, size_t size)
+{
+	const char *s;
+
+	if (!v || strncasecmp(v, "<I>", 3) != 0)
+		return false;
+	for (s = v + 3; *s; s++)
+		if (strncasecmp(s, "<S>", 3) == 0)
+			break;
+	if (!*s)
+		return false;
+	snprintf(issuer, size, "%.*s", (int)(s - v - 3), v + 3);
+	snprintf(subject, size, "%s", s + 3);
+	return true;
+}
+
+/* Whether a TlsCertificateName names issuer and subject, as Exchange
+ * compares them. */
+static bool tls_names(const char *value, const char *issuer,
+                      const char *subject)
+{
+	char i[2048];
+	char s[2048];
+
+	return split_tls(value, i, s, sizeof(i)) && xc_dn_equal(i, issuer) &&
+	       xc_dn_equal(s, subject);
+}
+
+/* ---- the renewal decision ------------------------------------------ */
+
+struct current {
+	const struct xc_obs_cert *cert; /* the newest usable match, or NULL */
+	const char *held_on;            /* a server that holds it */
+};
+
+static void find_current(const struct xc_plan_input *in,
+                         const struct xc_cert *c,
+                         const struct xc_issuer_facts *f, struct current *cur,
+                         char *why, size_t size)
+{
+	size_t i;
+	size_t j;
+
+	memset(cur, 0, sizeof(*cur));
+	why[0] = '\0';
+	for (i = 0; i < c->servers.n; i++) {
+		const struct xc_server_obs *so =
+		        server_obs(in->obs, c->servers.v[i].v);
+
+		for (j = 0; so && so->ok && j < so->obs.ncerts; j++) {
+			const struct xc_obs_cert *o = &so->obs.certs[j];
+			char miss[600];
+
+			if (!xc_cert_matches(c, o, f, miss, sizeof(miss))) {
+				char friendly[128];
+
+				xc_cert_friendly(c, friendly, sizeof(friendly));
+				if (!why[0] &&
+				    strcmp(o->friendly_name, friendly) == 0)
+					snprintf(
+					        why, size,
+					        "%s holds '%s' (%.12s...), but it %s",
+					        so->server->name.v, friendly,
+					        o->x.thumbprint, miss);
+				continue;
+			}
+			if (!xc_cert_usable(o, in->now)) {
+				char d[16];
+
+				date_of(o->x.not_after, d, sizeof(d));
+				if (!why[0])
+					snprintf(
+					        why, size,
+					        "the certificate on %s (%.12s...) %s",
+					        so->server->name.v,
+					        o->x.thumbprint,
+					        o->has_private_key
+					                ? (o->x.not_after <=
+					                                   in->now
+					                           ? "expired"
+					                           : "is not valid yet")
+					                : "has no private key");
+				(void)d;
+				continue;
+			}
+			if (!cur->cert ||
+			    o->x.not_after > cur->cert->x.not_after) {
+				cur->cert = o;
+				cur->held_on = so->server->name.v;
+			}
+		}
+	}
+	if (!cur->cert && !why[0])
+		snprintf(why, size,
+		         "no target server holds a certificate for %s",
+		         c->domains.v[0].v);
+}
+
+static void window_reason(const struct xc_cert *c, const struct xc_obs_cert *o,
+                          long long now, char *buf, size_t size)
+{
+	char exp[16];
+	char due[16];
+	char rule[64];
+	long long left = (o->x.not_after - now + 43200) / 86400;
+
+	date_of(o->x.not_after, exp, sizeof(exp));
+	date_of(xc_renewal_due(c, o->x.not_before, o->x.not_after), due,
+	        sizeof(due));
+	if (c->renew_before.set) {
+		char d[32];
+
+		xc_duration_format(c->renew_before.v, d, sizeof(d));
+		snprintf(rule, sizeof(rule), "renew_before %s", d);
+	} else if (c->renew_before_percent.set) {
+		snprintf(rule, sizeof(rule), "renew_before_percent %lld",
+		         c->renew_before_percent.v);
+	} else {
+		snprintf(rule, sizeof(rule), "the last third of its lifetime");
+	}
+	snprintf(
+	        buf, size,
+	        "the certificate expires %s (%lld days left); renewal is due since %s (%s)",
+	        exp, left, due, rule);
+}
+
+/* ---- what uses a certificate on a server ------------------------ */
+
+/* Why o may not be removed from so, or NULL. */
+static const char *in_use(const struct xc_obs_server *s,
+                          const struct xc_obs_cert *o)
+{
+	size_t i;
+
+	if (o->self_signed)
+		return "it is self-signed (Exchange's own)";
+	if (s->has_auth && (strcasecmp(s->auth_current, o->x.thumbprint) == 0 ||
+	                    strcasecmp(s->auth_next, o->x.thumbprint) == 0))
+		return "it is the Auth certificate";
+	if (strcasecmp(s->transport_cert, o->x.thumbprint) == 0)
+		return "it is the internal transport certificate";
+	for (i = 0; i < s->nbindings; i++)
+		if (strcasecmp(s->bindings[i].thumbprint, o->x.thumbprint) ==
+		            0 &&
+		    s->bindings[i].port == 444)
+			return "it is bound to the Back End site (444)";
+	return NULL;
+}
+
+/* ---- planning one certificate --------------------------------------- */
+
+struct certplan {
+	struct builder *b;
+	const struct xc_cert *c;
+	const struct xc_issuer_facts *f;
+	bool fresh;           /* a new certificate comes */
+	const char *issuer_n; /* the new certificate's issuer, when known */
+	const struct xc_obs_cert *cur; /* converging: the current one */
+	int got[64];     /* per target: the step after which it holds the
+	                    certificate (0: holds it already) */
+	int enabled[64]; /* per target: the enable step, or 0 */
+	int touched[64]; /* per target: the last step changing it */
+	bool smtp_changed[64];
+	bool iis_changed[64];
+};
+
+static int target_index(const struct xc_cert *c, const char *server)
+{
+	size_t i;
+
+	for (i = 0; i < c->servers.n && i < 64; i++)
+		if (strcasecmp(c->servers.v[i].v, server) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The TlsCertificateName the certificate will be known by; NULL when the
+ * issuer is known only after issuance.  Caller frees. */
+static char *wanted_tls(const struct certplan *cp)
+{
+	if (cp->cur)
+		return xc_tls_certificate_name(cp->cur->issuer,
+		                               cp->cur->subject);
+	if (cp->issuer_n)
+		return xc_tls_certificate_name(cp->issuer_n, cp->c->subject.v);
+	return NULL;
+}
+
+/* Plans a set-connector/set-hybrid when the value really changes. */
+static void plan_tls(struct certplan *cp, enum xc_step_kind kind,
+                     const char *server, const char *connector, bool send,
+                     const char *current, const char *what)
+{
+	char *want = wanted_tls(cp);
+	char ci[2048];
+	char cs[2048];
+	struct xc_step *s;
+	int t;
+	size_t i;
+
+	if (want) {
+		char wi[2048];
+		char ws[2048];
+
+		split_tls(want, wi, ws, sizeof(wi));
+		if (current && tls_names(current, wi, ws)) {
+			free(want);
+			return;
+		}
+	} else if (current && split_tls(current, ci, cs, sizeof(ci)) &&
+	           xc_dn_equal(cs, cp->c->subject.v)) {
+		/* Same subject; the issuer decides after issuance. */
+		s = add(cp->b, kind, cp->c, server,
+		        "%s names %s; changed only if the new certificate's issuer differs (known after apply)",
+		        what, current);
+		s->conditional = true;
+		goto deps;
+	}
+	s = add(cp->b, kind, cp->c, server, "%s names %s, not this certificate",
+	        what, current ? current : "no certificate");
+	s->value = want;
+	want = NULL;
+deps:
+	s->connector = connector;
+	s->send = send;
+	s->old_value = current ? xc_xstrdup(current) : NULL;
+	/* Named only once the certificate is enabled wherever it serves. */
+	for (i = 0; i < cp->c->servers.n && i < 64; i++)
+		dep(s, cp->enabled[i] ? cp->enabled[i] : cp->got[i]);
+	t = server ? target_index(cp->c, server) : -1;
+	if (t >= 0) {
+		cp->touched[t] = s->id;
+		cp->smtp_changed[t] = true;
+	}
+	free(want);
+}
+
+static void plan_connectors(struct certplan *cp)
+{
+	const struct xc_cert *c = cp->c;
+	const struct xc_observation *o = cp->b->in->obs;
+	size_t i;
+	size_t j;
+
+	if (c->connectors) {
+		for (i = 0; i < c->connectors->send.n; i++) {
+			const char *name = c->connectors->send.v[i].v;
+			const struct xc_obs_sconn *sc = NULL;
+			char what[400];
+
+			for (j = 0; o->org_ok && j < o->org.nsconns; j++)
+				if (strcasecmp(o->org.sconns[j].name, name) ==
+				    0)
+					sc = &o->org.sconns[j];
+			if (!o->org_ok) {
+				note(cp->b,
+				     "send connector '%s' of certificate '%s' not planned: the organisation could not be observed",
+				     name, c->name.v);
+				continue;
+			}
+			if (!sc) {
+				note(cp->b,
+				     "send connector '%s' of certificate '%s' does not exist in the organisation",
+				     name, c->name.v);
+				continue;
+			}
+			snprintf(what, sizeof(what), "send connector '%s'",
+			         name);
+			plan_tls(cp, XC_STEP_SET_CONNECTOR, NULL, name, true,
+			         sc->tls_name, what);
+		}
+		for (i = 0; i < c->connectors->receive.n; i++) {
+			const char *id = c->connectors->receive.v[i].v;
+			const char *bs = strchr(id, '\\');
+			char server[64];
+			const struct xc_server_obs *so;
+			const struct xc_obs_rconn *rc = NULL;
+			char what[400];
+
+			snprintf(server, sizeof(server), "%.*s", (int)(bs - id),
+			         id);
+			so = server_obs(o, server);
+			for (j = 0; so && so->ok && j < so->obs.nrconns; j++)
+				if (strcasecmp(so->obs.rconns[j].identity,
+				               id) == 0)
+					rc = &so->obs.rconns[j];
+			if (!rc) {
+				note(cp->b,
+				     "receive connector '%s' of certificate '%s' does not exist on %s",
+				     id, c->name.v, server);
+				continue;
+			}
+			snprintf(what, sizeof(what), "receive connector '%s'",
+			         id);
+			plan_tls(cp, XC_STEP_SET_CONNECTOR, so->server->name.v,
+			         id, false, rc->tls_name, what);
+		}
+	}
+	if (c->hybrid.set && c->hybrid.v) {
+		if (!o->org_ok)
+			note(cp->b,
+			     "the hybrid configuration was not planned: the organisation could not be observed");
+		else if (!o->org.hybrid)
+			note(cp->b,
+			     "certificate '%s' sets hybrid, but the organisation has no hybrid configuration",
+			     c->name.v);
+		else
+			plan_tls(cp, XC_STEP_SET_HYBRID, NULL, NULL, false,
+			         o->org.hybrid_tls_name,
+			         "the hybrid configuration");
+	}
+}
+
+/* Restarts, one per server and service, then a verification per server,
+ * then the removals: the safe end of every change. */
+static void plan_finish(struct certplan *cp, int first_step)
+{
+	const struct xc_cert *c = cp->c;
+	const struct xc_plan_input *in = cp->b->in;
+	int verify[64] = {0};
+	bool changed = cp->b->p->nsteps >= (size_t)first_step;
+	char friendly[128];
+	size_t i;
+	size_t j;
+	size_t k;
+
+	xc_cert_friendly(c, friendly, sizeof(friendly));
+	for (i = 0; i < c->servers.n && i < 64; i++) {
+		const char *srv = c->servers.v[i].v;
+		struct xc_step *s;
+
+		if (cp->iis_changed[i]) {
+			s = add(cp->b, XC_STEP_RESTART, c, srv,
+			        "IIS on %s must pick up the certificate bound on 443",
+			        srv);
+			s->service = "iis";
+			dep(s, cp->touched[i]);
+			dep(s, cp->enabled[i]);
+			cp->touched[i] = s->id;
+		}
+		if (cp->smtp_changed[i]) {
+			s = add(cp->b, XC_STEP_RESTART, c, srv,
+			        "transport on %s must pick up the new SMTP certificate and connector settings",
+			        srv);
+			s->service = "transport";
+			dep(s, cp->touched[i]);
+			dep(s, cp->enabled[i]);
+			cp->touched[i] = s->id;
+		}
+	}
+	/* Verify where something changed: on the server itself, or for the
+	 * organisation (connectors, hybrid), which every server serves. */
+	{
+		bool org = false;
+		bool on[64] = {false};
+
+		for (j = (size_t)first_step; j <= cp->b->p->nsteps; j++) {
+			const struct xc_step *t = &cp->b->p->steps[j - 1];
+			int ti;
+
+			if (!t->server) {
+				org = org || t->kind == XC_STEP_SET_CONNECTOR ||
+				      t->kind == XC_STEP_SET_HYBRID;
+				continue;
+			}
+			ti = target_index(c, t->server);
+			if (ti >= 0)
+				on[ti] = true;
+		}
+		for (i = 0; i < c->servers.n && i < 64; i++) {
+			struct xc_step *s;
+
+			if (!changed || !(on[i] || org || cp->fresh))
+				continue;
+			s = add(cp->b, XC_STEP_VERIFY, c, c->servers.v[i].v,
+			        "confirm on %s that the certificate is held, enabled for its services and named where it serves",
+			        c->servers.v[i].v);
+			for (j = (size_t)first_step; j < (size_t)s->id; j++) {
+				const struct xc_step *t =
+				        &cp->b->p->steps[j - 1];
+
+				if (t->kind == XC_STEP_VERIFY)
+					continue;
+				if (!t->server ||
+				    strcasecmp(t->server, c->servers.v[i].v) ==
+				            0)
+					dep(s, (int)j);
+			}
+			verify[i] = s->id;
+		}
+	}
+	if (c->remove_superseded.set &&
+	    c->remove_superseded.v == XC_REMOVE_NEVER)
+		return;
+	/* Superseded: excert's own certificates for this name, other than
+	 * the one that stays. */
+	for (i = 0; i < c->servers.n && i < 64; i++) {
+		const struct xc_server_obs *so =
+		        server_obs(in->obs, c->servers.v[i].v);
+
+		for (j = 0; so && so->ok && j < so->obs.ncerts; j++) {
+			const struct xc_obs_cert *o = &so->obs.certs[j];
+			const char *why;
+			struct xc_step *s;
+
+			if (strcmp(o->friendly_name, friendly) != 0)
+				continue;
+			if (!cp->fresh && cp->cur &&
+			    strcmp(o->x.thumbprint, cp->cur->x.thumbprint) == 0)
+				continue;
+			why = in_use(&so->obs, o);
+			if (why && !(cp->fresh && strstr(why, "transport") &&
+			             c->replace_transport_certificate.v)) {
+				note(cp->b, "%s keeps %s (%.12s...): %s",
+				     so->server->name.v, friendly,
+				     o->x.thumbprint, why);
+				continue;
+			}
+			if (!verify[i]) {
+				/* Nothing changed here, but nothing goes
+				 * before the one that stays is verified. */
+				s = add(cp->b, XC_STEP_VERIFY, c,
+				        so->server->name.v,
+				        "confirm on %s that the certificate that stays is held, enabled and named where it serves",
+				        so->server->name.v);
+				verify[i] = s->id;
+			}
+			s = add(cp->b, XC_STEP_REMOVE, c, so->server->name.v,
+			        "superseded; removed only after verification, and only if nothing uses it then");
+			snprintf(s->thumbprint, sizeof(s->thumbprint), "%s",
+			         o->x.thumbprint);
+			for (k = 0; k < c->servers.n && k < 64; k++)
+				dep(s, verify[k]);
+		}
+	}
+}
+
+static void plan_fresh(struct certplan *cp, const char *why)
+{
+	const struct xc_cert *c = cp->c;
+	const struct xc_plan_input *in = cp->b->in;
+	const char *s1 = c->servers.v[0].v;
+	const struct xc_server_obs *so1 = server_obs(in->obs, s1);
+	char friendly[128];
+	struct xc_step *s;
+	int req = 0;
+	int issue;
+	int imp;
+	size_t i;
+	size_t j;
+
+	xc_cert_friendly(c, friendly, sizeof(friendly));
+	cp->fresh = true;
+	if (cp->f && cp->f->nnames == 1)
+		cp->issuer_n = cp->f->names[0];
+	/* A matching pending request on the first server is reused. */
+	for (j = 0; so1 && j < so1->obs.nrequests; j++) {
+		const struct xc_obs_request *r = &so1->obs.requests[j];
+		bool same = xc_dn_equal(r->subject, c->subject.v) &&
+		            r->key_size == c->key_size &&
+		            r->exportable == c->exportable &&
+		            r->friendly_name &&
+		            strcmp(r->friendly_name, friendly) == 0 &&
+		            r->ndomains == c->domains.n && r->csr;
+
+		for (i = 0; same && i < c->domains.n; i++) {
+			size_t k;
+
+			for (k = 0; k < r->ndomains; k++)
+				if (xc_dns_name_equal(r->domains[k],
+				                      c->domains.v[i].v))
+					break;
+			same = k < r->ndomains;
+		}
+		if (same) {
+			s = add(cp->b, XC_STEP_ISSUE, c, NULL,
+			        "%s; issuer '%s' signs the pending request %.12s... already on %s",
+			        why, c->issuer.v, r->thumbprint, s1);
+			snprintf(s->reuse_request, sizeof(s->reuse_request),
+			         "%s", r->thumbprint);
+			s->issuer = c->issuer.v;
+			issue = s->id;
+			goto imported;
+		}
+	}
+	s = add(cp->b, XC_STEP_REQUEST, c, s1,
+	        "%s; %s makes the request (RSA %d%s), so the key never leaves Exchange",
+	        why, s1, c->key_size, c->exportable ? ", exportable" : "");
+	req = s->id;
+	s = add(cp->b, XC_STEP_ISSUE, c, NULL, "issuer '%s' signs the request",
+	        c->issuer.v);
+	s->issuer = c->issuer.v;
+	dep(s, req);
+	issue = s->id;
+imported:
+	s = add(cp->b, XC_STEP_IMPORT, c, s1,
+	        "complete the request on %s, where its key is", s1);
+	dep(s, issue);
+	imp = s->id;
+	cp->got[0] = imp;
+	for (i = 1; i < c->servers.n && i < 64; i++) {
+		s = add(cp->b, XC_STEP_DISTRIBUTE, c, c->servers.v[i].v,
+		        "copy the certificate and its key from %s to %s", s1,
+		        c->servers.v[i].v);
+		s->from_server = s1;
+		dep(s, imp);
+		cp->got[i] = s->id;
+	}
+	for (i = 0; i < c->servers.n && i < 64; i++) {
+		char svc[100];
+
+		xc_services_format(c->services_mask, svc, sizeof(svc));
+		s = add(cp->b, XC_STEP_ENABLE, c, c->servers.v[i].v,
+		        "enable %s for the new certificate on %s", svc,
+		        c->servers.v[i].v);
+		s->services = c->services_mask;
+		s->replace_transport = c->replace_transport_certificate.set &&
+		                       c->replace_transport_certificate.v;
+		dep(s, cp->got[i]);
+		cp->enabled[i] = s->id;
+		cp->touched[i] = s->id;
+		cp->iis_changed[i] = (c->services_mask & XC_SVC_IIS) != 0;
+		cp->smtp_changed[i] = (c->services_mask & XC_SVC_SMTP) != 0;
+	}
+	plan_connectors(cp);
+}
+
+static void plan_converge(struct certplan *cp, const struct current *cur)
+{
+	const struct xc_cert *c = cp->c;
+	const struct xc_plan_input *in = cp->b->in;
+	const struct xc_obs_cert *o = cur->cert;
+	size_t i;
+	size_t j;
+
+	cp->cur = o;
+	for (i = 0; i < c->servers.n && i < 64; i++) {
+		const char *srv = c->servers.v[i].v;
+		const struct xc_server_obs *so = server_obs(in->obs, srv);
+		const struct xc_obs_cert *here =
+		        xc_obs_server_cert(&so->obs, o->x.thumbprint);
+		unsigned missing;
+		bool iis_off = false;
+		struct xc_step *s;
+		char svc[100];
+
+		if (!here) {
+			if (!o->exportable) {
+				note(cp->b,
+				     "%s lacks certificate '%s', and the one on %s cannot be copied (its key is not exportable)",
+				     srv, c->name.v, cur->held_on);
+				continue;
+			}
+			s = add(cp->b, XC_STEP_DISTRIBUTE, c, srv,
+			        "%s lacks the certificate (%.12s...) that %s holds",
+			        srv, o->x.thumbprint, cur->held_on);
+			s->from_server = cur->held_on;
+			snprintf(s->thumbprint, sizeof(s->thumbprint), "%s",
+			         o->x.thumbprint);
+			cp->got[i] = s->id;
+			missing = c->services_mask;
+		} else {
+			missing = c->services_mask & ~here->services;
+		}
+		if (c->services_mask & XC_SVC_IIS) {
+			for (j = 0; j < so->obs.nbindings; j++)
+				if (so->obs.bindings[j].port == 443 &&
+				    strcasecmp(so->obs.bindings[j].thumbprint,
+				               o->x.thumbprint) != 0)
+					iis_off = true;
+		}
+		if (!missing && !iis_off)
+			continue;
+		xc_services_format(missing ? missing : XC_SVC_IIS, svc,
+		                   sizeof(svc));
+		s = add(cp->b, XC_STEP_ENABLE, c, srv,
+		        missing ? "%s is not enabled on %s"
+		                : "IIS on %s serves another certificate on 443",
+		        missing ? svc : srv, srv);
+		s->services = missing ? missing | (iis_off ? XC_SVC_IIS : 0)
+		                      : XC_SVC_IIS;
+		s->replace_transport = c->replace_transport_certificate.set &&
+		                       c->replace_transport_certificate.v;
+		snprintf(s->thumbprint, sizeof(s->thumbprint), "%s",
+		         o->x.thumbprint);
+		dep(s, cp->got[i]);
+		cp->enabled[i] = s->id;
+		cp->touched[i] = s->id;
+		cp->iis_changed[i] = (s->services & XC_SVC_IIS) != 0;
+		cp->smtp_changed[i] = (s->services & XC_SVC_SMTP) != 0;
+	}
+	plan_connectors(cp);
+}
+
+static void plan_cert(struct builder *b, const struct xc_cert *c)
+{
+	const struct xc_plan_input *in = b->in;
+	struct certplan cp;
+	struct current cur;
+	char why[900];
+	size_t first = b->p->nsteps + 1;
+	size_t i;
+
+	for (i = 0; i < c->servers.n; i++) {
+		const struct xc_server_obs *so =
+		        server_obs(in->obs, c->servers.v[i].v);
+
+		if (!so || !so->ok) {
+			note(b,
+			     "certificate '%s' is left alone: %s could not be observed%s%s",
+			     c->name.v, c->servers.v[i].v, so ? ": " : "",
+			     so ? so->err.msg : "");
+			b->p->blocked++;
+			return;
+		}
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.b = b;
+	cp.c = c;
+	cp.f = facts_of(in, c->issuer.v);
+	find_current(in, c, cp.f, &cur, why, sizeof(why));
+	if (!cur.cert) {
+		plan_fresh(&cp, why);
+	} else if (xc_renewal_needed(c, cur.cert->x.not_before,
+	                             cur.cert->x.not_after, in->now)) {
+		window_reason(c, cur.cert, in->now, why, sizeof(why));
+		plan_fresh(&cp, why);
+	} else {
+		plan_converge(&cp, &cur);
+	}
+	plan_finish(&cp, (int)first);
+}
+
+int xc_plan_make(struct xc_plan *out, const struct xc_plan_input *in,
+                 struct xc_error *err)
+{
+	struct builder b;
+	size_t i;
+	size_t t;
+
+	memset(out, 0, sizeof(*out));
+	if (!in->cfg || !in->obs)
+		return xc_error_set(
+		        err, XC_EINVAL,
+		        "a plan needs a desired and an observed state");
+	for (t = 0; t < in->ntargets; t++)
+		if (!xc_config_cert(in->cfg, in->targets[t]))
+			return xc_error_set(
+			        err, XC_ENOTFOUND,
+			        "--target '%s' names no certificate of the desired state",
+			        in->targets[t]);
+	memset(&b, 0, sizeof(b));
+	b.p = out;
+	b.in = in;
+	for (i = 0; i < in->cfg->certificates.n; i++) {
+		const struct xc_cert *c = &XC_CERTS(in->cfg)[i];
+
+		for (t = 0; t < in->ntargets; t++)
+			if (strcmp(in->targets[t], c->name.v) == 0)
+				break;
+		if (in->ntargets && t == in->ntargets)
+			continue;
+		plan_cert(&b, c);
+	}
+	if (in->cfg->load_balancers.n)
+		note(&b,
+		     "load balancers are not updated by this version of excert; their certificates are left alone");
+	return 0;
+}
