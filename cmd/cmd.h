@@ -97,7 +97,20 @@ struct xc_cmd_source {
 int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
                        char **base_out, struct xc_cmd_source *src);
 
+/* The time the engine plans for: now, or EXCERT_NOW (seconds since the
+ * epoch) to rehearse a later day. */
+long long xc_cmd_now(void);
+
 int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv);
 extern const struct xc_opt xc_plan_opts[];
+extern const struct xc_opt xc_apply_opts[];
+
+struct xc_plan;
+
+/* Prints a plan as text (what `excert plan` shows) to fp. */
+void xc_plan_print_text(const struct xc_plan *p,
+                        const struct xc_cmd_source *src, const char *org,
+                        FILE *fp, bool color);
 
 #endif

@@ -65,6 +65,15 @@ const struct xc_cmd xc_commands[] = {
          "be observed is left alone, and the plan says so.\n"
          "Exit status: 0; with --detailed-exitcode 0 no changes, 2 changes;\n"
          "1 on an error or when a certificate had to be left alone."},
+        {"apply", xc_cmd_apply, xc_apply_opts, "",
+         "make the plan and carry it out, step by step",
+         "Observes, plans (as excert plan does), shows the plan, asks for 'yes'\n"
+         "(or not, with --auto-approve), then carries the steps out in order,\n"
+         "with progress on stderr. It stops at the first failing step: nothing\n"
+         "after it runs, so nothing destructive follows a failure. Before each\n"
+         "removal it observes the server again and refuses to remove a\n"
+         "certificate that is still bound or is the last usable one.\n"
+         "Exit status: 0 done, 1 a step failed or a certificate was left alone."},
         {"lab", xc_cmd_lab, xc_lab_opts, "init|agent DIR",
          "the Exchange emulator: make a lab organisation, or answer as its agent",
          "excert lab init DIR makes an Exchange organisation in DIR (docs/lab.md):\n"

@@ -87,18 +87,19 @@ static const char *target_of(const struct xc_step *s)
 	return "(organisation)";
 }
 
-static void print_text(const struct xc_plan *p, const struct xc_cmd_source *src,
-                       const char *org, bool color)
+void xc_plan_print_text(const struct xc_plan *p,
+                        const struct xc_cmd_source *src, const char *org,
+                        FILE *fp, bool color)
 {
 	const char *last = NULL;
 	size_t i;
 	size_t j;
 
-	printf("excert plan for %s, from %s", org, src->label);
+	fprintf(fp, "excert plan for %s, from %s", org, src->label);
 	if (src->commit[0])
-		printf(" at commit %.12s%s", src->commit,
-		       src->dirty ? " (file modified in the work tree)" : "");
-	printf("\n");
+		fprintf(fp, " at commit %.12s%s", src->commit,
+		        src->dirty ? " (file modified in the work tree)" : "");
+	fprintf(fp, "\n");
 	for (i = 0; i < p->nsteps; i++) {
 		const struct xc_step *s = &p->steps[i];
 		char sym = symbol(s);
@@ -109,40 +110,41 @@ static void print_text(const struct xc_plan *p, const struct xc_cmd_source *src,
 		const char *off = color ? "\033[0m" : "";
 
 		if (!last || strcmp(last, s->cert) != 0) {
-			printf("\ncertificate %s\n", s->cert);
+			fprintf(fp, "\ncertificate %s\n", s->cert);
 			last = s->cert;
 		}
-		printf("  %s%c %2d %-13s%s %-14s %s", on, sym, s->id,
-		       xc_step_kind_names[s->kind], off, target_of(s),
-		       s->reason);
+		fprintf(fp, "  %s%c %2d %-13s%s %-14s %s", on, sym, s->id,
+		        xc_step_kind_names[s->kind], off, target_of(s),
+		        s->reason);
 		if (s->thumbprint[0])
-			printf(" [%.12s...]", s->thumbprint);
+			fprintf(fp, " [%.12s...]", s->thumbprint);
 		if (s->kind == XC_STEP_SET_CONNECTOR ||
 		    s->kind == XC_STEP_SET_HYBRID)
-			printf(" -> %s",
-			       s->value ? s->value : "(known after apply)");
+			fprintf(fp, " -> %s",
+			        s->value ? s->value : "(known after apply)");
 		if (s->ndeps) {
-			printf(" (after");
+			fprintf(fp, " (after");
 			for (j = 0; j < s->ndeps; j++)
-				printf("%s%d", j ? "," : " ", s->deps[j]);
-			printf(")");
+				fprintf(fp, "%s%d", j ? "," : " ", s->deps[j]);
+			fprintf(fp, ")");
 		}
 		if (s->conditional)
-			printf(" (conditional)");
+			fprintf(fp, " (conditional)");
 		if (s->destructive)
-			printf(" %s(destructive)%s", color ? "\033[31m" : "",
-			       off);
-		printf("\n");
+			fprintf(fp, " %s(destructive)%s",
+			        color ? "\033[31m" : "", off);
+		fprintf(fp, "\n");
 	}
 	if (p->nnotes)
-		printf("\nnotes:\n");
+		fprintf(fp, "\nnotes:\n");
 	for (i = 0; i < p->nnotes; i++)
-		printf("  %s\n", p->notes[i]);
+		fprintf(fp, "  %s\n", p->notes[i]);
 	if (p->nsteps)
-		printf("\nPlan: %zu step%s, %zu destructive.\n", p->nsteps,
-		       p->nsteps == 1 ? "" : "s", xc_plan_destructive(p));
+		fprintf(fp, "\nPlan: %zu step%s, %zu destructive.\n", p->nsteps,
+		        p->nsteps == 1 ? "" : "s", xc_plan_destructive(p));
 	else
-		printf("\nNo changes: the organisation is as excert.yaml says.\n");
+		fprintf(fp,
+		        "\nNo changes: the organisation is as excert.yaml says.\n");
 }
 
 static void print_markdown(const struct xc_plan *p,
@@ -304,7 +306,7 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	in.obs = &obs;
 	in.facts = facts.facts;
 	in.nfacts = facts.n;
-	in.now = (long long)time(NULL);
+	in.now = xc_cmd_now();
 	in.targets = a.targets;
 	in.ntargets = a.ntargets;
 	rc = xc_plan_make(&plan, &in, &err);
@@ -317,8 +319,9 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 		else if (ctx->format == XC_FMT_MARKDOWN)
 			print_markdown(&plan, &src, cfg->organization.v);
 		else
-			print_text(&plan, &src, cfg->organization.v,
-			           isatty(1) && !getenv("NO_COLOR"));
+			xc_plan_print_text(&plan, &src, cfg->organization.v,
+			                   stdout,
+			                   isatty(1) && !getenv("NO_COLOR"));
 		rc = plan.blocked                ? XC_EXIT_ERROR
 		     : a.detailed && plan.nsteps ? XC_EXIT_CHANGES
 		                                 : XC_EXIT_OK;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
@@ -54,4 +55,20 @@ int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
 		*base_out = xc_xstrdup("/");
 	}
 	return XC_EXIT_OK;
+}
+
+long long xc_cmd_now(void)
+{
+	/* Read once, before any thread starts. */
+	const char *s =
+	        getenv("EXCERT_NOW"); /* NOLINT(concurrency-mt-unsafe) */
+
+	if (s && *s) {
+		char *end;
+		long long v = strtoll(s, &end, 10);
+
+		if (!*end && v > 0)
+			return v;
+	}
+	return (long long)time(NULL);
 }

@@ -821,6 +821,43 @@ static bool named_by(struct lab *l, json_t *server, const char *tls, char *who,
 	return false;
 }
 
+/* Whether another certificate of server, with a key and not expired, has
+ * the TlsCertificateName tls. */
+static bool same_names_elsewhere(struct lab *l, const char *name,
+                                 json_t *server, const char *thumb,
+                                 const char *tls)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(server, "certificates"), i, c)
+	{
+		const char *t =
+		        json_string_value(json_object_get(c, "thumbprint"));
+		char *issuer = NULL;
+		char *subject = NULL;
+		char *other;
+		long long not_after = 0;
+		struct xc_error err;
+		bool same;
+
+		if (!t || strcasecmp(t, thumb) == 0 ||
+		    !json_is_true(json_object_get(c, "has_key")) ||
+		    lab_cert_names(l, name, t, &issuer, &subject, &not_after,
+		                   &err) < 0)
+			continue;
+		other = xc_tls_certificate_name(issuer, subject);
+		same = xc_tls_certificate_name_equal(other, tls) &&
+		       not_after > lab_now();
+		free(other);
+		free(issuer);
+		free(subject);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
 static int op_remove(struct lab *l, const char *name, json_t *server,
                      const json_t *args, json_t **result, struct op_error *e)
 {
@@ -866,7 +903,12 @@ static int op_remove(struct lab *l, const char *name, json_t *server,
 	tls = xc_tls_certificate_name(issuer, subject);
 	free(issuer);
 	free(subject);
-	if (named_by(l, server, tls, who, sizeof(who))) {
+	/* Exchange refuses to remove a certificate that a TlsCertificateName
+	 * names; the name is issuer and subject, so another certificate with
+	 * the same two (a renewal) keeps it answered, and the old one may go.
+	 */
+	if (named_by(l, server, tls, who, sizeof(who)) &&
+	    !same_names_elsewhere(l, name, server, thumb, tls)) {
 		free(tls);
 		return fail(
 		        e, "InvalidOperation",

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#include "providers/world.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/exchange/transport.h"
+#include "providers/lab/lab.h"
+#include "state/xalloc.h"
+
+struct world {
+	const struct xc_config *cfg;
+	char *base;
+};
+
+static int world_call(void *ctx, const char *server,
+                      const struct xc_request *req, struct xc_reply *reply,
+                      struct xc_error *err)
+{
+	struct world *w = ctx;
+	const struct xc_server *s = xc_config_server(w->cfg, server);
+	struct xc_transport *t = NULL;
+	int rc;
+
+	if (!s)
+		return xc_error_set(err, XC_ENOTFOUND, "no server '%s'",
+		                    server);
+	rc = xc_transport_open(&t, s, w->base, err);
+	if (rc == 0)
+		rc = xc_transport_call(t, req, reply, err);
+	xc_transport_close(t);
+	return rc;
+}
+
+static int world_issue(void *ctx, const char *issuer, const unsigned char *csr,
+                       size_t len, char **chain_pem, struct xc_error *err)
+{
+	struct world *w = ctx;
+	const struct xc_issuer *is = xc_config_issuer(w->cfg, issuer);
+	char *dir;
+	int rc;
+
+	if (!is)
+		return xc_error_set(err, XC_ENOTFOUND, "no issuer '%s'",
+		                    issuer);
+	if (!is->lab)
+		return xc_error_set(
+		        err, XC_ENOTFOUND,
+		        "issuer '%s': %s issuers come in a later version of excert; only the lab CA issues in this one",
+		        issuer, xc_issuer_kind(is));
+	dir = xc_transport_path(w->base, is->lab->path.v);
+	rc = xc_lab_ca_issue(dir, csr, len, 90, chain_pem, err);
+	free(dir);
+	if (rc < 0)
+		xc_error_prefix(err, "issuer '%s': ", issuer);
+	return rc;
+}
+
+static int world_password(void *ctx, char *buf, size_t size,
+                          struct xc_error *err)
+{
+	static const char alphabet[] =
+	        "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+	unsigned char raw[128];
+	size_t i;
+
+	(void)ctx;
+	if (size < 2 || size > sizeof(raw) + 1 ||
+	    RAND_bytes(raw, (int)(size - 1)) != 1)
+		return xc_error_set(err, XC_ERR, "cannot make a password");
+	for (i = 0; i + 1 < size; i++)
+		buf[i] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
+	buf[size - 1] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
+}
+
+void xc_world_init(struct xc_world *w, const struct xc_config *cfg,
+                   const char *base_dir)
+{
+	struct world *ctx = xc_xcalloc(1, sizeof(*ctx));
+
+	ctx->cfg = cfg;
+	ctx->base = xc_xstrdup(base_dir);
+	w->ctx = ctx;
+	w->call = world_call;
+	w->issue = world_issue;
+	w->password = world_password;
+}
+
+void xc_world_release(struct xc_world *w)
+{
+	struct world *ctx = w->ctx;
+
+	if (ctx) {
+		free(ctx->base);
+		free(ctx);
+	}
+	w->ctx = NULL;
+}

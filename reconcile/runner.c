@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+#include "reconcile/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reconcile/match.h"
+#include "state/services.h"
+#include "state/x509.h"
+#include "state/xalloc.h"
+
+struct xc_new_cert {
+	const char *cert;   /* borrowed: the certificate's name */
+	unsigned char *csr; /* the request, DER */
+	size_t csrlen;
+	char *chain;         /* issued chain, PEM */
+	char thumbprint[41]; /* once imported */
+	char *issuer;        /* Exchange's strings, once imported */
+	char *subject;
+};
+
+void xc_run_init(struct xc_run_ctx *ctx, const struct xc_plan_input *in,
+                 const struct xc_world *world)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->in = in;
+	ctx->world = world;
+	ctx->fresh =
+	        xc_xcalloc(in->cfg->certificates.n + 1, sizeof(*ctx->fresh));
+	ctx->nfresh = in->cfg->certificates.n;
+}
+
+void xc_run_release(struct xc_run_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nfresh; i++) {
+		free(ctx->fresh[i].csr);
+		free(ctx->fresh[i].chain);
+		free(ctx->fresh[i].issuer);
+		free(ctx->fresh[i].subject);
+	}
+	free(ctx->fresh);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+static struct xc_new_cert *fresh_of(struct xc_run_ctx *ctx, const char *cert)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->in->cfg->certificates.n; i++)
+		if (strcmp(XC_CERTS(ctx->in->cfg)[i].name.v, cert) == 0) {
+			ctx->fresh[i].cert = cert;
+			return &ctx->fresh[i];
+		}
+	return NULL;
+}
+
+static const struct xc_issuer_facts *facts_of(struct xc_run_ctx *ctx,
+                                              const char *issuer)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->in->nfacts; i++)
+		if (strcmp(ctx->in->facts[i].issuer, issuer) == 0)
+			return &ctx->in->facts[i];
+	return NULL;
+}
+
+/* One batch to one server; the last operation's result JSON (caller
+ * frees), or an error naming what failed. */
+static int call1(struct xc_run_ctx *ctx, const char *server,
+                 struct xc_request *req, char **json, struct xc_error *err)
+{
+	struct xc_reply r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	*json = NULL;
+	rc = ctx->world->call(ctx->world->ctx, server, req, &r, err);
+	if (rc == 0) {
+		const struct xc_result *last =
+		        r.nresults ? &r.results[r.nresults - 1] : NULL;
+
+		if (r.message)
+			rc = xc_error_set(err, XC_EPROTO, "%s: %s: %s", server,
+			                  r.category, r.message);
+		else if (!last || !last->ok)
+			rc = xc_error_set(err, XC_EPROTO, "%s: %s: %s: %s",
+			                  server, last ? last->op : "?",
+			                  last ? last->category : "?",
+			                  last && last->message ? last->message
+			                                        : "no result");
+		else
+			*json = xc_xstrdup(last->json);
+	}
+	xc_reply_release(&r);
+	xc_request_free(req);
+	return rc;
+}
+
+static int observe(struct xc_run_ctx *ctx, const char *server,
+                   struct xc_obs_server *out, struct xc_error *err)
+{
+	struct xc_request *req = xc_request_new(server);
+	char *json;
+	int rc;
+
+	xc_request_observe(req);
+	rc = call1(ctx, server, req, &json, err);
+	if (rc == 0)
+		rc = xc_parse_observe(out, json, err);
+	free(json);
+	return rc;
+}
+
+/* The certificate a step acts on: its own thumbprint, or the new one. */
+static const char *thumb_of(struct xc_run_ctx *ctx, const struct xc_step *s,
+                            struct xc_error *err)
+{
+	struct xc_new_cert *n;
+
+	if (s->thumbprint[0])
+		return s->thumbprint;
+	n = fresh_of(ctx, s->cert);
+	if (!n || !n->thumbprint[0]) {
+		xc_error_set(err, XC_ERR,
+		             "the new certificate of '%s' is not known yet",
+		             s->cert);
+		return NULL;
+	}
+	return n->thumbprint;
+}
+
+static const struct xc_obs_request *
+pending(struct xc_run_ctx *ctx, const char *server, const char *thumb)
+{
+	size_t i;
+	size_t j;
+
+	for (i = 0; i < ctx->in->obs->nservers; i++) {
+		const struct xc_server_obs *so = &ctx->in->obs->servers[i];
+
+		if (!so->ok || strcasecmp(so->server->name.v, server) != 0)
+			continue;
+		for (j = 0; j < so->obs.nrequests; j++)
+			if (strcmp(so->obs.requests[j].thumbprint, thumb) == 0)
+				return &so->obs.requests[j];
+	}
+	return NULL;
+}
+
+static int run_request(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                       const struct xc_step *s, struct xc_step_result *res,
+                       struct xc_error *err)
+{
+	struct xc_new_cert *n = fresh_of(ctx, c->name.v);
+	struct xc_request *req = xc_request_new(s->server);
+	const char *doms[256];
+	char friendly[128];
+	char *json = NULL;
+	char *csr = NULL;
+	char *thumb = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->domains.n && i < 256; i++)
+		doms[i] = c->domains.v[i].v;
+	xc_cert_friendly(c, friendly, sizeof(friendly));
+	xc_request_new_request(req, c->subject.v, doms, i, c->key_size,
+	                       friendly, c->exportable);
+	rc = call1(ctx, s->server, req, &json, err);
+	if (rc == 0)
+		rc = xc_result_string(&csr, json, "csr", err);
+	if (rc == 0)
+		rc = xc_result_string(&thumb, json, "thumbprint", err);
+	if (rc == 0 && xc_base64_decode(csr, &n->csr, &n->csrlen) < 0)
+		rc = xc_error_set(err, XC_EPROTO, "the request is not base64");
+	if (rc == 0)
+		snprintf(res->detail, sizeof(res->detail),
+		         "pending request %s on %s", thumb, s->server);
+	free(json);
+	free(csr);
+	free(thumb);
+	return rc;
+}
+
+static int run_issue(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                     const struct xc_step *s, struct xc_step_result *res,
+                     struct xc_error *err)
+{
+	struct xc_new_cert *n = fresh_of(ctx, c->name.v);
+
+	if (s->reuse_request[0]) {
+		const struct xc_obs_request *r =
+		        pending(ctx, c->servers.v[0].v, s->reuse_request);
+
+		if (!r || !r->csr)
+			return xc_error_set(
+			        err, XC_ENOTFOUND,
+			        "the pending request %s is gone from %s",
+			        s->reuse_request, c->servers.v[0].v);
+		free(n->csr);
+		n->csr = xc_xmalloc(r->csr_len);
+		memcpy(n->csr, r->csr, r->csr_len);
+		n->csrlen = r->csr_len;
+	}
+	if (!n->csr)
+		return xc_error_set(err, XC_ERR, "no request to sign");
+	if (ctx->world->issue(ctx->world->ctx, s->issuer, n->csr, n->csrlen,
+	                      &n->chain, err) < 0)
+		return XC_ERR;
+	snprintf(res->detail, sizeof(res->detail), "signed by '%s'", s->issuer);
+	return 0;
+}
+
+static int run_import(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                      const struct xc_step *s, struct xc_step_result *res,
+                      struct xc_error *err)
+{
+	struct xc_new_cert *n = fresh_of(ctx, c->name.v);
+	struct xc_request *req = xc_request_new(s->server);
+	struct xc_obs_server o;
+	const struct xc_obs_cert *oc;
+	char *b64;
+	char *json = NULL;
+	char *thumb = NULL;
+	int rc;
+
+	if (!n->chain)
+		return xc_error_set(err, XC_ERR,
+		                    "no issued certificate to import");
+	b64 = xc_base64_encode((const unsigned char *)n->chain,
+	                       strlen(n->chain));
+	xc_request_import(req, b64, NULL);
+	free(b64);
+	rc = call1(ctx, s->server, req, &json, err);
+	if (rc == 0)
+		rc = xc_result_string(&thumb, json, "thumbprint", err);
+	free(json);
+	if (rc < 0) {
+		free(thumb);
+		return rc;
+	}
+	snprintf(n->thumbprint, sizeof(n->thumbprint), "%s", thumb);
+	free(thumb);
+	/* TlsCertificateName is built from Exchange's own strings. */
+	if (observe(ctx, s->server, &o, err) < 0)
+		return XC_ERR;
+	oc = xc_obs_server_cert(&o, n->thumbprint);
+	if (!oc) {
+		xc_obs_server_release(&o);
+		return xc_error_set(
+		        err, XC_EPROTO,
+		        "%s does not show the imported certificate %s",
+		        s->server, n->thumbprint);
+	}
+	n->issuer = xc_xstrdup(oc->issuer);
+	n->subject = xc_xstrdup(oc->subject);
+	xc_obs_server_release(&o);
+	snprintf(res->detail, sizeof(res->detail), "certificate %s on %s",
+	         n->thumbprint, s->server);
+	return 0;
+}
+
+static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                          const struct xc_step *s, struct xc_step_result *res,
+                          struct xc_error *err)
+{
+	const char *thumb = thumb_of(ctx, s, err);
+	char password[33];
+	char friendly[128];
+	struct xc_request *req;
+	char *json = NULL;
+	char *pfx = NULL;
+	int rc;
+
+	if (!thumb)
+		return XC_ERR;
+	if (ctx->world->password(ctx->world->ctx, password, sizeof(password),
+	                         err) < 0)
+		return XC_ERR;
+	req = xc_request_new(s->from_server);
+	xc_request_export_pfx(req, thumb, password);
+	rc = call1(ctx, s->from_server, req, &json, err);
+	if (rc == 0)
+		rc = xc_result_string(&pfx, json, "pfx", err);
+	free(json);
+	json = NULL;
+	if (rc == 0) {
+		xc_cert_friendly(c, friendly, sizeof(friendly));
+		req = xc_request_new(s->server);
+		xc_request_import_pfx(req, pfx, password, c->exportable,
+		                      friendly);
+		rc = call1(ctx, s->server, req, &json, err);
+		/* Already there (an earlier, interrupted run): done. */
+		if (rc < 0 && strstr(err->msg, "ResourceExists"))
+			rc = 0;
+	}
+	memset(password, 0, sizeof(password));
+	if (pfx) {
+		memset(pfx, 0, strlen(pfx));
+		free(pfx);
+	}
+	free(json);
+	if (rc == 0)
+		snprintf(res->detail, sizeof(res->detail),
+		         "certificate %s copied from %s", thumb,
+		         s->from_server);
+	return rc;
+}
+
+static int run_enable(struct xc_run_ctx *ctx, const struct xc_step *s,
+                      struct xc_step_result *res, struct xc_error *err)
+{
+	const char *thumb = thumb_of(ctx, s, err);
+	struct xc_request *req;
+	char *json = NULL;
+	char svc[100];
+	int rc;
+
+	if (!thumb)
+		return XC_ERR;
+	req = xc_request_new(s->server);
+	xc_request_enable(req, thumb, s->services, s->replace_transport);
+	rc = call1(ctx, s->server, req, &json, err);
+	free(json);
+	xc_services_format(s->services, svc, sizeof(svc));
+	if (rc == 0)
+		snprintf(res->detail, sizeof(res->detail), "%s enabled for %s",
+		         svc, thumb);
+	return rc;
+}
+
+static bool same_tls(const char *a, const char *b)
+{
+	char ai[2048];
+	char as[2048];
+	char bi[2048];
+	char bs[2048];
+	const char *s;
+
+	if (!a || !b)
+		return false;
+	/* "<I>issuer<S>subject", compared name by name. */
+	if (strncasecmp(a, "<I>", 3) != 0 || strncasecmp(b, "<I>", 3) != 0)
+		return false;
+	s = strstr(a, "<S>");
+	if (!s)
+		return false;
+	snprintf(ai, sizeof(ai), "%.*s", (int)(s - a - 3), a + 3);
+	snprintf(as, sizeof(as), "%s", s + 3);
+	s = strstr(b, "<S>");
+	if (!s)
+		return false;
+	snprintf(bi, sizeof(bi), "%.*s", (int)(s - b - 3), b + 3);
+	snprintf(bs, sizeof(bs), "%s", s + 3);
+	return xc_dn_equal(ai, bi) && xc_dn_equal(as, bs);
+}
+
+static int run_set(struct xc_run_ctx *ctx, const struct xc_step *s,
+                   struct xc_step_result *res, struct xc_error *err)
+{
+	struct xc_new_cert *n = fresh_of(ctx, s->cert);
+	char *value = s->value ? xc_xstrdup(s->value) : NULL;
+	const char *server = s->server;
+	struct xc_request *req;
+	char *json = NULL;
+	int rc;
+
+	if (!value) {
+		if (!n || !n->issuer)
+			return xc_error_set(
+			        err, XC_ERR,
+			        "the new certificate's names are not known yet");
+		value = xc_tls_certificate_name(n->issuer, n->subject);
+	}
+	if (s->conditional && same_tls(value, s->old_value)) {
+		snprintf(res->detail, sizeof(res->detail),
+		         "not needed: the value stays %s", value);
+		free(value);
+		return 1;
+	}
+	if (!server)
+		server = ctx->in->obs->org_from ? ctx->in->obs->org_from->name.v
+		                                : NULL;
+	if (!server) {
+		free(value);
+		return xc_error_set(
+		        err, XC_ERR,
+		        "no Mailbox server to change the organisation on");
+	}
+	req = xc_request_new(server);
+	if (s->kind == XC_STEP_SET_HYBRID)
+		xc_request_set_hybrid(req, value);
+	else if (s->send)
+		xc_request_set_send_connector(req, s->connector, value);
+	else
+		xc_request_set_receive_connector(req, s->connector, value);
+	rc = call1(ctx, server, req, &json, err);
+	free(json);
+	if (rc == 0)
+		snprintf(res->detail, sizeof(res->detail), "now %s", value);
+	free(value);
+	return rc;
+}
+
+static int run_restart(struct xc_run_ctx *ctx, const struct xc_step *s,
+                       struct xc_step_result *res, struct xc_error *err)
+{
+	struct xc_request *req = xc_request_new(s->server);
+	char *json = NULL;
+	int rc;
+
+	xc_request_restart(req, s->service);
+	rc = call1(ctx, s->server, req, &json, err);
+	free(json);
+	if (rc == 0)
+		snprintf(res->detail, sizeof(res->detail), "%s restarted",
+		         s->service);
+	return rc;
+}
+
+/* A usable certificate on o that is c. */
+static const struct xc_obs_cert *holding(struct xc_run_ctx *ctx,
+                                         const struct xc_cert *c,
+                                         const struct xc_obs_server *o)
+{
+	const struct xc_issuer_facts *f = facts_of(ctx, c->issuer.v);
+	const struct xc_obs_cert *best = NULL;
+	char why[600];
+	size_t i;
+
+	for (i = 0; i < o->ncerts; i++) {
+		const struct xc_obs_cert *x = &o->certs[i];
+
+		if (xc_cert_matches(c, x, f, why, sizeof(why)) &&
+		    xc_cert_usable(x, ctx->in->now) &&
+		    (!best || x->x.not_after > best->x.not_after))
+			best = x;
+	}
+	return best;
+}
+
+static int run_verify(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                      const struct xc_step *s, struct xc_step_result *res,
+                      struct xc_error *err)
+{
+	struct xc_obs_server o;
+	const struct xc_obs_cert *h;
+	char *tls;
+	size_t i;
+	int rc = 0;
+
+	if (observe(ctx, s->server, &o, err) < 0)
+		return XC_ERR;
+	h = holding(ctx, c, &o);
+	if (!h) {
+		xc_obs_server_release(&o);
+		return xc_error_set(err, XC_ERR,
+		                    "%s holds no usable certificate '%s'",
+		                    s->server, c->name.v);
+	}
+	if ((h->services & c->services_mask) != c->services_mask)
+		rc = xc_error_set(err, XC_ERR,
+		                  "certificate %s on %s lacks services",
+		                  h->x.thumbprint, s->server);
+	for (i = 0; rc == 0 && i < o.nbindings; i++)
+		if ((c->services_mask & XC_SVC_IIS) &&
+		    o.bindings[i].port == 443 &&
+		    strcasecmp(o.bindings[i].thumbprint, h->x.thumbprint) != 0)
+			rc = xc_error_set(err, XC_ERR,
+			                  "IIS on %s serves %s on 443, not %s",
+			                  s->server, o.bindings[i].thumbprint,
+			                  h->x.thumbprint);
+	tls = xc_tls_certificate_name(h->issuer, h->subject);
+	for (i = 0; rc == 0 && c->connectors && i < c->connectors->receive.n;
+	     i++) {
+		const char *id = c->connectors->receive.v[i].v;
+		size_t j;
+
+		for (j = 0; j < o.nrconns; j++)
+			if (strcasecmp(o.rconns[j].identity, id) == 0 &&
+			    !same_tls(o.rconns[j].tls_name, tls))
+				rc = xc_error_set(
+				        err, XC_ERR,
+				        "receive connector '%s' names %s", id,
+				        o.rconns[j].tls_name
+				                ? o.rconns[j].tls_name
+				                : "nothing");
+	}
+	if (rc == 0)
+		snprintf(res->detail, sizeof(res->detail),
+		         "%s holds %s, enabled and named where it serves",
+		         s->server, h->x.thumbprint);
+	free(tls);
+	xc_obs_server_release(&o);
+	return rc;
+}
+
+static int run_remove(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                      const struct xc_step *s, struct xc_step_result *res,
+                      struct xc_error *err)
+{
+	struct xc_obs_server o;
+	const struct xc_obs_cert *x;
+	const struct xc_obs_cert *h;
+	struct xc_request *req;
+	char *json = NULL;
+	size_t i;
+	int rc = 0;
+
+	/* The guardrails again, on what the server holds now. */
+	if (observe(ctx, s->server, &o, err) < 0)
+		return XC_ERR;
+	x = xc_obs_server_cert(&o, s->thumbprint);
+	if (!x) {
+		xc_obs_server_release(&o);
+		snprintf(res->detail, sizeof(res->detail), "already gone");
+		return 1;
+	}
+	h = holding(ctx, c, &o);
+	if (!h || strcasecmp(h->x.thumbprint, x->x.thumbprint) == 0)
+		rc = xc_error_set(
+		        err, XC_ERR,
+		        "refusing to remove %s: no other usable certificate '%s' on %s",
+		        s->thumbprint, c->name.v, s->server);
+	else if (x->self_signed)
+		rc = xc_error_set(err, XC_ERR,
+		                  "refusing to remove %s: self-signed",
+		                  s->thumbprint);
+	else if (strcasecmp(o.transport_cert, x->x.thumbprint) == 0)
+		rc = xc_error_set(
+		        err, XC_ERR,
+		        "refusing to remove %s: it is the internal transport certificate",
+		        s->thumbprint);
+	else if (o.has_auth &&
+	         (strcasecmp(o.auth_current, x->x.thumbprint) == 0 ||
+	          strcasecmp(o.auth_next, x->x.thumbprint) == 0))
+		rc = xc_error_set(
+		        err, XC_ERR,
+		        "refusing to remove %s: it is the Auth certificate",
+		        s->thumbprint);
+	for (i = 0; rc == 0 && i < o.nbindings; i++)
+		if (strcasecmp(o.bindings[i].thumbprint, x->x.thumbprint) == 0)
+			rc = xc_error_set(
+			        err, XC_ERR,
+			        "refusing to remove %s: IIS binds it on %d",
+			        s->thumbprint, o.bindings[i].port);
+	xc_obs_server_release(&o);
+	if (rc < 0)
+		return rc;
+	req = xc_request_new(s->server);
+	xc_request_remove(req, s->thumbprint);
+	rc = call1(ctx, s->server, req, &json, err);
+	free(json);
+	if (rc == 0)
+		snprintf(res->detail, sizeof(res->detail), "removed %s from %s",
+		         s->thumbprint, s->server);
+	return rc;
+}
+
+int xc_run_step(void *arg, const struct xc_step *s, struct xc_step_result *res,
+                struct xc_error *err)
+{
+	struct xc_run_ctx *ctx = arg;
+	const struct xc_cert *c = xc_config_cert(ctx->in->cfg, s->cert);
+
+	if (!c)
+		return xc_error_set(err, XC_ERR, "no certificate '%s'",
+		                    s->cert);
+	switch (s->kind) {
+	case XC_STEP_REQUEST:
+		return run_request(ctx, c, s, res, err);
+	case XC_STEP_ISSUE:
+		return run_issue(ctx, c, s, res, err);
+	case XC_STEP_IMPORT:
+		return run_import(ctx, c, s, res, err);
+	case XC_STEP_DISTRIBUTE:
+		return run_distribute(ctx, c, s, res, err);
+	case XC_STEP_ENABLE:
+		return run_enable(ctx, s, res, err);
+	case XC_STEP_SET_CONNECTOR:
+	case XC_STEP_SET_HYBRID:
+		return run_set(ctx, s, res, err);
+	case XC_STEP_RESTART:
+		return run_restart(ctx, s, res, err);
+	case XC_STEP_VERIFY:
+		return run_verify(ctx, c, s, res, err);
+	case XC_STEP_REMOVE:
+		return run_remove(ctx, c, s, res, err);
+	case XC_STEP_LB_UPDATE:
+	case XC_STEP_KINDS:
+		break;
+	}
+	return xc_error_set(err, XC_ERR,
+	                    "step kind %s is not carried out by this version",
+	                    xc_step_kind_names[s->kind]);
+}

@@ -1,0 +1,134 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# excert apply on the lab, end to end: a renewal, then an empty plan; a
+# connector edited by hand, repaired alone; a certificate removed by hand,
+# put back; an apply that fails half-way stops before anything destructive
+# and the next one converges, reusing the pending request.
+excert=${1:?usage: run-apply.sh EXCERT}
+excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+cd "$tmp" || exit 1
+
+"$excert" lab init lab --servers 2 --hybrid --expires-in 10 2>/dev/null || exit 1
+o365=$(python3 -c 'import json; d=json.load(open("lab/lab.json")); print([c["name"] for c in d["send_connectors"] if c["name"].startswith("Outbound to Office")][0])')
+cat >excert.yaml <<YAML
+version: 1
+organization: contoso
+servers:
+  - {name: MS01, fqdn: ms01.contoso.lab, connect: {transport: lab, path: lab}}
+  - {name: MS02, fqdn: ms02.contoso.lab, connect: {transport: lab, path: lab}}
+issuers:
+  labca: {lab: {path: lab}}
+certificates:
+  - name: mail
+    domains: [mail.contoso.lab, autodiscover.contoso.lab]
+    issuer: labca
+    servers: [MS01, MS02]
+    services: [IIS, SMTP]
+    connectors:
+      send: ["$o365"]
+      receive: ["MS01\\\\Default Frontend MS01", "MS02\\\\Default Frontend MS02"]
+    hybrid: true
+YAML
+old=$(python3 -c 'import json; d=json.load(open("lab/lab.json")); print([c["thumbprint"] for c in d["servers"]["MS01"]["certificates"] if c["friendly_name"] == "excert mail"][0])')
+
+plan_steps() { # prints the kinds of the plan's steps, one line
+    "$excert" --format json plan 2>/dev/null |
+        python3 -c 'import json,sys; print(" ".join(s["kind"] + ":" + (s["server"] or "-") for s in json.load(sys.stdin)["steps"]))'
+}
+in_sync() { # DESCRIPTION
+    "$excert" plan --detailed-exitcode >/dev/null 2>"$tmp/err"
+    r=$?
+    [ $r -eq 0 ] && ok || bad "$1: plan after apply exits $r: $(plan_steps)"
+}
+
+# Without --auto-approve and without a terminal: refused, nothing changed.
+"$excert" apply </dev/null >/dev/null 2>"$tmp/err"
+[ $? -eq 64 ] && grep -q "give --auto-approve" "$tmp/err" && ok ||
+    bad "apply without a terminal: $(cat "$tmp/err")"
+
+# 1. The renewal.
+"$excert" apply --auto-approve >/dev/null 2>"$tmp/err"
+r=$?
+if [ $r -eq 0 ] && grep -q "applied 14 steps" "$tmp/err"; then ok; else
+    bad "renewal apply: exit $r: $(tail -5 "$tmp/err")"
+fi
+in_sync "renewal"
+python3 - "$old" <<'PY' && ok || bad "after the renewal the lab is not as it should be"
+import json, sys
+d = json.load(open("lab/lab.json"))
+old = sys.argv[1]
+for s in ("MS01", "MS02"):
+    srv = d["servers"][s]
+    mine = [c for c in srv["certificates"] if c["friendly_name"] == "excert mail"]
+    assert len(mine) == 1 and mine[0]["thumbprint"] != old, mine
+    assert srv["iis"]["443"] == mine[0]["thumbprint"]
+    assert srv["iis"]["444"] != mine[0]["thumbprint"]
+    assert srv["restarts"] == {"transport": 1, "iis": 1}, srv["restarts"]
+    assert sorted(mine[0]["services"]) == ["IIS", "SMTP"]
+PY
+
+# 2. A receive connector edited by hand: repaired, alone.
+python3 - <<'PY'
+import json
+d = json.load(open("lab/lab.json"))
+d["servers"]["MS02"]["receive_connectors"][2]["tls_certificate_name"] = "<I>CN=Someone<S>CN=mail.contoso.lab"
+json.dump(d, open("lab/lab.json", "w"), indent=2)
+PY
+steps=$(plan_steps)
+[ "$steps" = "set-connector:MS02 restart:MS02 verify:MS02" ] && ok ||
+    bad "connector drift planned as: $steps"
+"$excert" apply --auto-approve >/dev/null 2>"$tmp/err" && ok ||
+    bad "connector repair: $(tail -3 "$tmp/err")"
+in_sync "connector repaired"
+
+# 3. The certificate removed from MS02 by hand (IIS back on the default).
+python3 - <<'PY'
+import json
+d = json.load(open("lab/lab.json"))
+s = d["servers"]["MS02"]
+c = [c for c in s["certificates"] if c["friendly_name"] == "excert mail"][0]
+s["certificates"].remove(c)
+s["iis"]["443"] = s["iis"]["444"]
+json.dump(d, open("lab/lab.json", "w"), indent=2)
+PY
+steps=$(plan_steps)
+case $steps in
+"distribute:MS02 enable:MS02 restart:MS02 restart:MS02 verify:MS02") ok ;;
+*) bad "missing certificate planned as: $steps" ;;
+esac
+"$excert" apply --auto-approve >/dev/null 2>"$tmp/err" && ok ||
+    bad "putting the certificate back: $(tail -3 "$tmp/err")"
+in_sync "certificate put back"
+
+# 4. A failure half-way: the CA cannot sign.  Nothing after it runs.
+export EXCERT_NOW=$(($(date +%s) + 75 * 86400)) EXCERT_LAB_NOW
+EXCERT_LAB_NOW=$EXCERT_NOW
+mv lab/ca/issuing.key lab/ca/issuing.key.away
+before=$(python3 -c 'import json; d=json.load(open("lab/lab.json")); print(sum(len(s["certificates"]) for s in d["servers"].values()))')
+"$excert" apply --auto-approve >/dev/null 2>"$tmp/err"
+r=$?
+after=$(python3 -c 'import json; d=json.load(open("lab/lab.json")); print(sum(len(s["certificates"]) for s in d["servers"].values()))')
+if [ $r -eq 1 ] && grep -q "step 2 (issue) failed" "$tmp/err" &&
+    grep -q "\[3/14\] not run\|stopped before" "$tmp/err" && [ "$before" = "$after" ]; then ok; else
+    bad "failed issue: exit $r, $before -> $after certificates: $(tail -4 "$tmp/err")"
+fi
+mv lab/ca/issuing.key.away lab/ca/issuing.key
+steps=$(plan_steps)
+case $steps in
+issue:-\ import:MS01*) ok ;;
+*) bad "after the failure the pending request is not reused: $steps" ;;
+esac
+"$excert" apply --auto-approve >/dev/null 2>"$tmp/err" && ok ||
+    bad "apply after the failure: $(tail -3 "$tmp/err")"
+in_sync "converged after the failure"
+pending=$(python3 -c 'import json; d=json.load(open("lab/lab.json")); print(sum(len(s["pending_requests"]) for s in d["servers"].values()))')
+[ "$pending" = 0 ] && ok || bad "$pending pending requests left behind"
+
+echo "apply.lab: $pass passed, $fail failed"
+[ $fail -eq 0 ]
