@@ -195,24 +195,24 @@ static void lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-static int make_ca(struct lab *l, struct xc_error *err)
+/* The CA's names carry the organisation: two labs are two CAs, and a
+ * certificate of one is not taken for a certificate of the other. */
+static int make_ca(struct lab *l, const char *org, struct xc_error *err)
 {
 	long long now = lab_now();
+	char rname[200];
+	char sname[200];
 	struct xc_lab_certspec root = {
-	        "CN=excert Lab Root CA, O=excert lab, C=US",
-	        NULL,
-	        0,
-	        now - 365 * DAY,
-	        now + 10 * 365 * DAY,
-	        true};
+	        rname, NULL, 0, now - 365 * DAY, now + 10 * 365 * DAY, true};
 	struct xc_lab_certspec sub = {
-	        "CN=excert Lab Issuing CA 1, O=excert lab, C=US",
-	        NULL,
-	        0,
-	        now - 365 * DAY,
-	        now + 5 * 365 * DAY,
-	        true};
-	struct xc_lab_key *rk = xc_lab_key_rsa(2048, err);
+	        sname, NULL, 0, now - 365 * DAY, now + 5 * 365 * DAY, true};
+	struct xc_lab_key *rk;
+
+	snprintf(rname, sizeof(rname),
+	         "CN=excert Lab Root CA, O=%s (excert lab), C=US", org);
+	snprintf(sname, sizeof(sname),
+	         "CN=excert Lab Issuing CA 1, O=%s (excert lab), C=US", org);
+	rk = xc_lab_key_rsa(2048, err);
 	struct xc_lab_key *sk = rk ? xc_lab_key_rsa(2048, err) : NULL;
 	struct xc_lab_cert *rc =
 	        sk ? xc_lab_cert_make(&root, rk, NULL, NULL, err) : NULL;
@@ -470,7 +470,7 @@ int xc_lab_init(const char *dir, const struct xc_lab_options *in,
 			        json_pack("{s:n}", "tls_certificate_name"));
 		}
 	}
-	rc = make_ca(&l, err);
+	rc = make_ca(&l, opt.organization, err);
 	for (i = 0; rc == 0 && i < opt.servers + (opt.edge ? 1 : 0); i++) {
 		bool edge = i == opt.servers;
 		char name[16];

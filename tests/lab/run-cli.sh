@@ -46,7 +46,7 @@ mail=$(grep -o '"thumbprint": "[0-9A-F]*"' "$tmp/lab/lab.json" | tail -1 | cut -
 if [ $rc -eq 0 ] && grep -q "^MS02  ms02.fabrikam.lab  Mailbox" "$tmp/out" &&
     grep -q "IIS:443, MS01.Default Frontend MS01, send: Outbound to Office 365" "$tmp/out" &&
     grep -q "^EDGE01  edge01.fabrikam.lab  Edge" "$tmp/out" &&
-    grep -q "hybrid configuration: <I>CN=excert Lab Issuing CA 1, O=excert lab, C=US<S>CN=mail.fabrikam.lab" "$tmp/out" &&
+    grep -q "hybrid configuration: <I>CN=excert Lab Issuing CA 1, O=fabrikam (excert lab), C=US<S>CN=mail.fabrikam.lab" "$tmp/out" &&
     grep -q "$mail" "$tmp/out"; then ok; else
     bad "observe (text), rc $rc: $(cat "$tmp/err") $(head -20 "$tmp/out")"
 fi

@@ -126,7 +126,29 @@ config unmanaged
 edit unmanaged '[x for x in d["servers"]["MS02"]["certificates"] if x["friendly_name"] == "excert mail"][0]["friendly_name"] = "Contoso 2025"; c = [x for x in d["servers"]["MS01"]["certificates"] if x["friendly_name"] == "excert mail"][0]'
 expect "unmanaged left alone" 0 'not any(s["kind"] == "remove" for s in d["steps"])'
 
-# 10. Text and markdown say the same.
+# 10. An Edge server: SMTP only, no IIS restart.
+lab edge --servers 2 --hybrid --edge --expires-in 10
+config edge '  - name: edge
+    domains: [mail.contoso.lab, autodiscover.contoso.lab]
+    issuer: labca
+    servers: [EDGE01]
+    services: [SMTP]'
+expect "edge" 2 '[x for x in k if x[1] == "EDGE01"] == [("request","EDGE01"),("import","EDGE01"),("enable","EDGE01"),("restart","EDGE01"),("verify","EDGE01")] and [s["service"] for s in d["steps"] if s["server"] == "EDGE01" and s["kind"] == "restart"] == ["transport"]'
+
+# 11. The issuer changed: a new certificate, and every connector and the
+# hybrid configuration follow it (the new issuer is known in advance).
+lab other --servers 1 --organization fabrikam
+config fresh
+sed -i "s|  labca: {lab: {path: $tmp/fresh}}|  labca: {lab: {path: $tmp/other}}|" "$tmp/excert.yaml"
+expect "issuer changed" 2 'k[0] == ("request","MS01") and "not by issuer" in d["steps"][0]["reason"] and sum(1 for x in k if x[0] == "set-connector") == 3 and ("set-hybrid", None) in k and not any(s["conditional"] for s in d["steps"])'
+
+# 12. A superseded certificate still in use is kept, and the plan says so.
+lab inuse --servers 2 --hybrid --edge --expires-in 10
+config inuse
+edit inuse 's = d["servers"]["MS01"]; s["transport_certificate"] = [x for x in s["certificates"] if x["friendly_name"] == "excert mail"][0]["thumbprint"]'
+expect "in use kept" 2 '("remove","MS01") not in k and ("remove","MS02") in k and any("MS01 keeps excert mail" in n and "internal transport" in n for n in d["notes"])'
+
+# 13. Text and markdown say the same.
 config due
 "$excert" -c "$tmp/excert.yaml" plan >"$tmp/text" 2>/dev/null
 "$excert" -c "$tmp/excert.yaml" --format markdown plan >"$tmp/md" 2>/dev/null
