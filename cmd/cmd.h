@@ -104,6 +104,7 @@ long long xc_cmd_now(void);
 int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv);
 extern const struct xc_opt xc_plan_opts[];
+extern const struct xc_opt xc_drift_opts[];
 extern const struct xc_opt xc_apply_opts[];
 
 struct xc_plan;
@@ -111,6 +112,6 @@ struct xc_plan;
 /* Prints a plan as text (what `excert plan` shows) to fp. */
 void xc_plan_print_text(const struct xc_plan *p,
                         const struct xc_cmd_source *src, const char *org,
-                        FILE *fp, bool color);
+                        const char *title, FILE *fp, bool color);
 
 #endif

@@ -184,7 +184,8 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 		rc = XC_EXIT_ERROR;
 		goto out_obs;
 	}
-	xc_plan_print_text(&plan, &src, cfg->organization.v, stderr, false);
+	xc_plan_print_text(&plan, &src, cfg->organization.v, "apply", stderr,
+	                   false);
 	if (!plan.nsteps) {
 		rc = plan.blocked ? XC_EXIT_ERROR : XC_EXIT_OK;
 		goto out_plan;

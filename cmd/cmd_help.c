@@ -74,6 +74,12 @@ const struct xc_cmd xc_commands[] = {
          "removal it observes the server again and refuses to remove a\n"
          "certificate that is still bound or is the last usable one.\n"
          "Exit status: 0 done, 1 a step failed or a certificate was left alone."},
+        {"drift", xc_cmd_plan, xc_drift_opts, "",
+         "say whether the organisation is as excert.yaml says (for CI)",
+         "Observes and plans as excert plan does and prints what differs.\n"
+         "Exit status: 0 in sync, 2 drift (changes pending), 1 an error or a\n"
+         "server that could not be observed. --format json and markdown as\n"
+         "for plan."},
         {"lab", xc_cmd_lab, xc_lab_opts, "init|agent DIR",
          "the Exchange emulator: make a lab organisation, or answer as its agent",
          "excert lab init DIR makes an Exchange organisation in DIR (docs/lab.md):\n"

@@ -17,6 +17,14 @@
 
 enum { OPT_DETAILED = 100, OPT_TARGET, OPT_PARALLELISM };
 
+const struct xc_opt xc_drift_opts[] = {
+        {OPT_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
+         "only this certificate (repeatable)"},
+        {OPT_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
+         "servers observed at once (default 8)"},
+        {0},
+};
+
 const struct xc_opt xc_plan_opts[] = {
         {OPT_DETAILED, 0, "detailed-exitcode", XC_OPT_FLAG, NULL,
          "exit 2 when there are changes, 0 when there are none"},
@@ -89,13 +97,13 @@ static const char *target_of(const struct xc_step *s)
 
 void xc_plan_print_text(const struct xc_plan *p,
                         const struct xc_cmd_source *src, const char *org,
-                        FILE *fp, bool color)
+                        const char *title, FILE *fp, bool color)
 {
 	const char *last = NULL;
 	size_t i;
 	size_t j;
 
-	fprintf(fp, "excert plan for %s, from %s", org, src->label);
+	fprintf(fp, "excert %s for %s, from %s", title, org, src->label);
 	if (src->commit[0])
 		fprintf(fp, " at commit %.12s%s", src->commit,
 		        src->dirty ? " (file modified in the work tree)" : "");
@@ -271,7 +279,10 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.parallelism = 8;
-	n = xc_cmd_parse(ctx, xc_cmd_find("plan"), argc, argv, pos, handle, &a);
+	/* drift is plan with the exit status for CI: 0 in sync, 2 drift. */
+	a.detailed = strcmp(argv[0], "drift") == 0;
+	n = xc_cmd_parse(ctx, xc_cmd_find(argv[0]), argc, argv, pos, handle,
+	                 &a);
 	free(pos);
 	if (n == -2)
 		return XC_EXIT_OK;
@@ -320,7 +331,7 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 			print_markdown(&plan, &src, cfg->organization.v);
 		else
 			xc_plan_print_text(&plan, &src, cfg->organization.v,
-			                   stdout,
+			                   argv[0], stdout,
 			                   isatty(1) && !getenv("NO_COLOR"));
 		rc = plan.blocked                ? XC_EXIT_ERROR
 		     : a.detailed && plan.nsteps ? XC_EXIT_CHANGES

@@ -83,9 +83,13 @@ PY
 steps=$(plan_steps)
 [ "$steps" = "set-connector:MS02 restart:MS02 verify:MS02" ] && ok ||
     bad "connector drift planned as: $steps"
+"$excert" drift >/dev/null 2>&1
+[ $? -eq 2 ] && ok || bad "drift does not exit 2 after a hand edit"
 "$excert" apply --auto-approve >/dev/null 2>"$tmp/err" && ok ||
     bad "connector repair: $(tail -3 "$tmp/err")"
 in_sync "connector repaired"
+"$excert" drift >/dev/null 2>&1
+[ $? -eq 0 ] && ok || bad "drift does not exit 0 after the repair"
 
 # 3. The certificate removed from MS02 by hand (IIS back on the default).
 python3 - <<'PY'
