@@ -27,6 +27,13 @@ const struct xc_opt xc_global_opts[] = {
 static const struct xc_opt no_opts[] = {{0}};
 
 const struct xc_cmd xc_commands[] = {
+        {"init", xc_cmd_init, xc_init_opts, "DIR",
+         "start a desired state: a git repository with an excert.yaml",
+         "Makes DIR a git repository (or uses the one it is) and commits an\n"
+         "excert.yaml to start from. With --lab it also makes a lab organisation\n"
+         "in DIR/lab (two servers, hybrid on, a certificate 10 days from its end,\n"
+         "the connectors naming it, a lab CA) and an excert.yaml for it, so that\n"
+         "excert -C DIR plan and apply work at once. Never overwrites a file."},
         {"validate", xc_cmd_validate, no_opts, "[FILE...]",
          "check the desired state and report every problem",
          "Loads the desired state (the -c file, or each FILE given) and checks it\n"

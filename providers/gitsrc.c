@@ -346,6 +346,58 @@ out:
 	return rc;
 }
 
+int xc_git_commit_files(const char *dir, const char *const *paths, size_t n,
+                        const char *message, struct xc_error *err)
+{
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_object *parent = NULL;
+	git_oid tree_id;
+	git_oid commit_id;
+	size_t i;
+	int rc = XC_EIO;
+
+	git_init_once();
+	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
+	                            NULL) < 0 &&
+	    git_repository_init(&repo, dir, 0) < 0) {
+		xc_error_set(err, XC_EIO,
+		             "cannot make '%s' a git repository: %s", dir,
+		             git_msg());
+		goto out;
+	}
+	if (git_repository_index(&index, repo) < 0)
+		goto git_fail;
+	for (i = 0; i < n; i++)
+		if (git_index_add_bypath(index, paths[i]) < 0)
+			goto git_fail;
+	if (git_index_write(index) < 0 ||
+	    git_index_write_tree(&tree_id, index) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_id) < 0)
+		goto git_fail;
+	if (git_signature_default(&sig, repo) < 0 &&
+	    git_signature_now(&sig, "excert", "excert@localhost") < 0)
+		goto git_fail;
+	/* HEAD may be unborn: then the commit has no parent. */
+	git_revparse_single(&parent, repo, "HEAD^{commit}");
+	if (git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL,
+	                        message, tree, parent ? 1 : 0, parent) < 0)
+		goto git_fail;
+	rc = 0;
+	goto out;
+git_fail:
+	xc_error_set(err, XC_EIO, "git in '%s': %s", dir, git_msg());
+out:
+	git_object_free(parent);
+	git_tree_free(tree);
+	git_signature_free(sig);
+	git_index_free(index);
+	git_repository_free(repo);
+	return rc;
+}
+
 const char *xc_providers_lib_versions(void)
 {
 	static char buf[256];

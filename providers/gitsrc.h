@@ -37,6 +37,15 @@ int xc_source_read(struct xc_source *out, const char *path, const char *ref,
 
 void xc_source_release(struct xc_source *src);
 
+/*
+ * Makes dir a git repository (when it is not one yet) and commits the files
+ * named in paths (relative to dir) with message.  The author is the user's
+ * git identity, or "excert <excert@localhost>" when there is none.  0, or a
+ * negative xc_code with err set.
+ */
+int xc_git_commit_files(const char *dir, const char *const *paths, size_t n,
+                        const char *message, struct xc_error *err);
+
 /* Versions of the libraries the providers link, as "libgit2 1.5.1, ...".
  * Static storage; not thread-safe on first call. */
 const char *xc_providers_lib_versions(void);

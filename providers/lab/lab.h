@@ -59,6 +59,15 @@ int xc_lab_call(const char *dir, const char *as, const char *request,
 int xc_lab_agent(const char *dir, const char *as, FILE *in, FILE *out,
                  struct xc_error *err);
 
+/*
+ * An excert.yaml for the lab in dir: its servers (reached through the lab at
+ * labref, as written in the file), the lab CA as issuer, and a
+ * certificate "mail" on every Mailbox server with the hybrid connectors and
+ * configuration when the lab has them.  Caller frees *out.
+ */
+int xc_lab_example_config(const char *dir, const char *labref, char **out,
+                          struct xc_error *err);
+
 /* Issues a certificate from the lab CA of dir for a PKCS#10 request (DER),
  * valid for days days: the chain as PEM, leaf first (caller frees). */
 int xc_lab_ca_issue(const char *dir, const unsigned char *csr, size_t len,

@@ -559,6 +559,108 @@ int xc_lab_init(const char *dir, const struct xc_lab_options *in,
 	return rc;
 }
 
+int xc_lab_example_config(const char *dir, const char *labref, char **out,
+                          struct xc_error *err)
+{
+	struct lab l;
+	struct xc_buf b;
+	char *path;
+	char *text = NULL;
+	size_t len;
+	json_error_t je;
+	json_t *doc;
+	const char *name;
+	json_t *server;
+	json_t *c;
+	size_t i;
+	bool first = true;
+	const char *domain;
+
+	memset(&l, 0, sizeof(l));
+	l.dir = (char *)dir;
+	path = lab_path(&l, "lab.json");
+	if (lab_read_file(path, 64u << 20, &text, &len, err) < 0) {
+		free(path);
+		return XC_ENOTFOUND;
+	}
+	free(path);
+	doc = json_loadb(text, len, 0, &je);
+	free(text);
+	if (!doc)
+		return xc_error_set(err, XC_EINVAL,
+		                    "the lab's lab.json is damaged");
+	domain = json_string_value(json_object_get(doc, "domain"));
+	xc_buf_init(&b, 0);
+	xc_buf_printf(
+	        &b,
+	        "# The desired state of the lab organisation '%s'.\n"
+	        "# Edit it, commit it, and run: excert plan; excert apply\n"
+	        "version: 1\norganization: %s\nservers:\n",
+	        json_string_value(json_object_get(doc, "organization")),
+	        json_string_value(json_object_get(doc, "organization")));
+	json_object_foreach(json_object_get(doc, "servers"), name, server)
+	{
+		bool edge = strcmp(json_string_value(
+		                           json_object_get(server, "role")),
+		                   "Edge") == 0;
+
+		xc_buf_printf(
+		        &b,
+		        "  - {name: %s, fqdn: %s,%s connect: {transport: lab, path: %s}}\n",
+		        name,
+		        json_string_value(json_object_get(server, "fqdn")),
+		        edge ? " role: edge," : "", labref);
+	}
+	xc_buf_printf(&b,
+	              "issuers:\n  labca: {lab: {path: %s}}\n"
+	              "certificates:\n  - name: mail\n"
+	              "    domains: [mail.%s, autodiscover.%s]\n"
+	              "    issuer: labca\n    servers: [",
+	              labref, domain, domain);
+	json_object_foreach(json_object_get(doc, "servers"), name, server)
+	{
+		if (strcmp(json_string_value(json_object_get(server, "role")),
+		           "Edge") == 0)
+			continue;
+		xc_buf_printf(&b, "%s%s", first ? "" : ", ", name);
+		first = false;
+	}
+	xc_buf_puts(&b, "]\n    services: [IIS, SMTP]\n");
+	if (json_is_object(json_object_get(doc, "hybrid"))) {
+		xc_buf_puts(&b, "    connectors:\n      send: [");
+		first = true;
+		json_array_foreach(json_object_get(doc, "send_connectors"), i,
+		                   c)
+		{
+			const char *n =
+			        json_string_value(json_object_get(c, "name"));
+
+			if (strncmp(n, "Outbound to Office 365", 22) != 0)
+				continue;
+			xc_buf_printf(&b, "%s\"%s\"", first ? "" : ", ", n);
+			first = false;
+		}
+		xc_buf_puts(&b, "]\n      receive: [");
+		first = true;
+		json_object_foreach(json_object_get(doc, "servers"), name,
+		                    server)
+		{
+			if (strcmp(json_string_value(
+			                   json_object_get(server, "role")),
+			           "Edge") == 0)
+				continue;
+			xc_buf_printf(&b, "%s\"%s\\\\Default Frontend %s\"",
+			              first ? "" : ", ", name, name);
+			first = false;
+		}
+		xc_buf_puts(&b, "]\n    hybrid: true\n");
+	}
+	xc_buf_puts(&b, "    renew_before: 30d\n");
+	json_decref(doc);
+	*out = xc_buf_detach(&b, NULL);
+	return 0;
+}
+
 /* ---- the stdin agent ------------------------------------------------ */
 
 int xc_lab_agent(const char *dir, const char *as, FILE *in, FILE *out,
