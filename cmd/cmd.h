@@ -17,6 +17,7 @@ enum xc_format {
 struct xc_ctx {
 	const char *config;    /* -c; default "excert.yaml" */
 	const char *ref;       /* --ref; NULL for the work tree */
+	const char *state_dir; /* --state; NULL for the default */
 	enum xc_format format; /* --format */
 	bool format_set;
 };
@@ -26,6 +27,7 @@ enum xc_global_opt {
 	XC_G_DIR = 1,
 	XC_G_CONFIG,
 	XC_G_REF,
+	XC_G_STATE,
 	XC_G_FORMAT,
 	XC_G_HELP,
 	XC_G_VERSION,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* excert apply: make the plan, show it, and carry it out. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
+#include "state/store.h"
 #include "providers/exchange/observe.h"
 #include "providers/issuers.h"
 #include "providers/world.h"
@@ -16,7 +18,7 @@
 #include "reconcile/plan.h"
 #include "reconcile/runner.h"
 
-enum { OPT_AUTO = 100, OPT_TARGET, OPT_PARALLELISM };
+enum { OPT_AUTO = 100, OPT_TARGET, OPT_PARALLELISM, OPT_WAIT };
 
 const struct xc_opt xc_apply_opts[] = {
         {OPT_AUTO, 0, "auto-approve", XC_OPT_FLAG, NULL,
@@ -25,6 +27,8 @@ const struct xc_opt xc_apply_opts[] = {
          "only this certificate (repeatable)"},
         {OPT_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
          "servers observed at once (default 8)"},
+        {OPT_WAIT, 0, "wait", XC_OPT_VALUE, "SECONDS",
+         "wait this long for another apply to finish (default: refuse at once)"},
         {0},
 };
 
@@ -33,6 +37,7 @@ struct apply_args {
 	const char *targets[64];
 	size_t ntargets;
 	int parallelism;
+	int wait;
 };
 
 static int handle(void *arg, int id, const char *value)
@@ -52,6 +57,16 @@ static int handle(void *arg, int id, const char *value)
 		}
 		a->targets[a->ntargets++] = value;
 		return 0;
+	case OPT_WAIT:
+		n = strtol(value, &end, 10);
+		if (*end || end == value || n < 0 || n > 86400) {
+			xc_out_usage(
+			        "--wait takes 0 to 86400 seconds, not '%s'",
+			        value);
+			return -1;
+		}
+		a->wait = (int)n;
+		return 0;
 	default:
 		n = strtol(value, &end, 10);
 		if (*end || n < 1 || n > 64) {
@@ -66,7 +81,35 @@ static int handle(void *arg, int id, const char *value)
 
 struct progress {
 	size_t total;
+	struct xc_store *store; /* the journal, or NULL */
 };
+
+static void iso_now(char *buf, size_t size)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* One line of the journal; a failure to write it stops nothing but is
+ * said. */
+static void journal(struct xc_store *st, json_t *entry)
+{
+	char when[32];
+	char *line;
+	struct xc_error err;
+
+	iso_now(when, sizeof(when));
+	json_object_set_new(entry, "time", json_string(when));
+	line = json_dumps(entry, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(entry);
+	xc_error_clear(&err);
+	if (st && line && xc_store_journal(st, line, &err) < 0)
+		xc_out_err(&err);
+	free(line);
+}
 
 static void event(void *arg, const struct xc_step *s,
                   const struct xc_step_result *res, bool done)
@@ -75,6 +118,17 @@ static void event(void *arg, const struct xc_step *s,
 	static const char *const states[] = {"pending", "done", "skipped",
 	                                     "FAILED", "not run"};
 
+	journal(p->store,
+	        json_pack("{s:s,s:i,s:s,s:s,s:o,s:s,s:s}", "event",
+	                  done ? "step-end" : "step-start", "step", s->id,
+	                  "kind", xc_step_kind_names[s->kind], "certificate",
+	                  s->cert, "server",
+	                  s->server ? json_string(s->server) : json_null(),
+	                  "state", done ? states[res->state] : "running",
+	                  "detail",
+	                  done ? (res->state == XC_STEP_FAILED ? res->err.msg
+	                                                       : res->detail)
+	                       : ""));
 	if (!done) {
 		fprintf(stderr, "[%d/%zu] %s%s%s (%s) ...\n", s->id, p->total,
 		        xc_step_kind_names[s->kind], s->server ? " on " : "",
@@ -108,6 +162,36 @@ static void ev(void *arg, const struct xc_step *s,
 	event(&r->progress, s, res, done);
 }
 
+/* Opens the state directory and takes its lock: one apply at a time. */
+static int open_store(struct xc_ctx *ctx, const struct xc_config *cfg, int wait,
+                      struct xc_store **out)
+{
+	char *dir = ctx->state_dir ? strdup(ctx->state_dir)
+	                           : xc_store_default_dir(cfg->organization.v);
+	char note[512] = "";
+	struct xc_error err;
+
+	*out = NULL;
+	xc_error_clear(&err);
+	if (!dir) {
+		xc_out_error("no state directory: set --state DIR (or HOME)");
+		return -1;
+	}
+	if (xc_store_open(out, dir, &err) < 0 ||
+	    xc_store_lock(*out, "excert apply", wait, note, sizeof(note),
+	                  &err) < 0) {
+		xc_out_err(&err);
+		xc_store_close(*out);
+		*out = NULL;
+		free(dir);
+		return -1;
+	}
+	if (note[0])
+		fprintf(stderr, "excert: %s\n", note);
+	free(dir);
+	return 0;
+}
+
 static bool confirm(void)
 {
 	char line[64];
@@ -133,6 +217,7 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 	struct runner_ctx rc_ctx;
 	struct xc_runner runner;
 	struct xc_step_result *results = NULL;
+	struct xc_store *store = NULL;
 	struct xc_error err;
 	char *base = NULL;
 	size_t i;
@@ -160,10 +245,18 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 	rc = xc_cmd_load_config(ctx, &cfg, &base, &src);
 	if (rc != XC_EXIT_OK)
 		return rc;
+	/* The lock is held from before the observation to the end: the plan
+	 * is made and carried out by one apply, with no other in between. */
+	if (open_store(ctx, cfg, a.wait, &store) < 0) {
+		xc_config_free(cfg);
+		free(base);
+		return XC_EXIT_ERROR;
+	}
 	xc_error_clear(&err);
 	if (xc_issuers_load(&facts, cfg, base, &err) < 0 ||
 	    xc_observe(&obs, cfg, base, NULL, a.parallelism, &err) < 0) {
 		xc_out_err(&err);
+		xc_store_close(store);
 		xc_config_free(cfg);
 		free(base);
 		return XC_EXIT_ERROR;
@@ -195,9 +288,16 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 		rc = XC_EXIT_ERROR;
 		goto out_plan;
 	}
+	journal(store,
+	        json_pack("{s:s,s:s,s:o,s:b,s:i,s:i}", "event", "apply-start",
+	                  "file", src.label, "commit",
+	                  src.commit[0] ? json_string(src.commit) : json_null(),
+	                  "dirty", src.dirty, "steps", (int)plan.nsteps, "pid",
+	                  (int)getpid()));
 	xc_world_init(&world, cfg, base);
 	xc_run_init(&rc_ctx.run, &in, &world);
 	rc_ctx.progress.total = plan.nsteps;
+	rc_ctx.progress.store = store;
 	runner.run = run;
 	runner.event = ev;
 	runner.ctx = &rc_ctx;
@@ -211,12 +311,15 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "excert: applied %zu steps\n", plan.nsteps);
 		rc = plan.blocked ? XC_EXIT_ERROR : XC_EXIT_OK;
 	}
+	journal(store, json_pack("{s:s,s:s}", "event", "apply-end", "result",
+	                         rc == XC_EXIT_OK ? "done" : "stopped"));
 	free(results);
 	xc_run_release(&rc_ctx.run);
 	xc_world_release(&world);
 out_plan:
 	xc_plan_release(&plan);
 out_obs:
+	xc_store_close(store);
 	xc_observation_release(&obs);
 	xc_issuers_release(&facts);
 	xc_config_free(cfg);

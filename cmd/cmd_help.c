@@ -17,6 +17,8 @@ const struct xc_opt xc_global_opts[] = {
          "desired state file (default: excert.yaml)"},
         {XC_G_REF, 0, "ref", XC_OPT_VALUE, "REF",
          "read the desired state from a git commit (branch, tag, id, HEAD~1)"},
+        {XC_G_STATE, 0, "state", XC_OPT_VALUE, "DIR",
+         "state directory: lock and journal (default: $XDG_STATE_HOME/excert/ORG)"},
         {XC_G_FORMAT, 0, "format", XC_OPT_VALUE, "FMT",
          "output format: text, json or markdown"},
         {XC_G_HELP, 'h', "help", XC_OPT_FLAG, NULL, "show help"},
@@ -131,6 +133,9 @@ int xc_global_apply(struct xc_ctx *ctx, int id, const char *value)
 			return -1;
 		}
 		ctx->ref = value;
+		return 0;
+	case XC_G_STATE:
+		ctx->state_dir = value;
 		return 0;
 	case XC_G_FORMAT:
 		if (strcmp(value, "text") == 0)

@@ -8,6 +8,8 @@ excert=${1:?usage: run-apply.sh EXCERT}
 excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+# The lock and the journal go to a state directory of this test's own.
+export XDG_STATE_HOME="$tmp/state"
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -133,6 +135,55 @@ esac
 in_sync "converged after the failure"
 pending=$(python3 -c 'import json; d=json.load(open("lab/lab.json")); print(sum(len(s["pending_requests"]) for s in d["servers"].values()))')
 [ "$pending" = 0 ] && ok || bad "$pending pending requests left behind"
+
+# 5. The journal: every step, from which commit, with its result.
+python3 - "$XDG_STATE_HOME/excert/contoso/journal.jsonl" <<'PY' && ok || bad "the journal is not as it should be"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+starts = [l for l in lines if l["event"] == "apply-start"]
+ends = [l for l in lines if l["event"] == "apply-end"]
+assert len(starts) == 5 and len(ends) == 5, (len(starts), len(ends))
+assert [e["result"] for e in ends] == ["done", "done", "done", "stopped", "done"], ends
+steps = [l for l in lines if l["event"] == "step-end"]
+assert any(l["state"] == "FAILED" and l["kind"] == "issue" for l in steps)
+assert all("time" in l for l in lines)
+PY
+[ "$(stat -c %a "$XDG_STATE_HOME/excert/contoso")" = 700 ] && ok || bad "the state directory is not 0700"
+
+# 6. Two applies at once: the second refuses, naming the first; both
+# leave the organisation and the state whole.
+unset EXCERT_NOW EXCERT_LAB_NOW
+"$excert" lab init slow --servers 2 --hybrid --expires-in 10 --latency-ms 150 2>/dev/null
+o365s=$(python3 -c 'import json; d=json.load(open("slow/lab.json")); print([c["name"] for c in d["send_connectors"] if c["name"].startswith("Outbound to Office")][0])')
+sed "s|path: lab}|path: slow}|g; s|$o365|$o365s|" excert.yaml >slow.yaml
+"$excert" -c slow.yaml apply --auto-approve >/dev/null 2>"$tmp/first" &
+first=$!
+i=0
+while ! grep -q '^\[1/' "$tmp/first" 2>/dev/null && [ $i -lt 200 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+"$excert" -c slow.yaml apply --auto-approve >/dev/null 2>"$tmp/second"
+r2=$?
+wait $first
+r1=$?
+if [ $r1 -eq 0 ] && [ $r2 -eq 1 ] &&
+    grep -q "is locked by excert apply (pid $first" "$tmp/second"; then ok; else
+    bad "two applies: first $r1, second $r2: $(cat "$tmp/second") FIRST: $(head -c 600 "$tmp/first")"
+fi
+"$excert" -c slow.yaml plan --detailed-exitcode >/dev/null 2>&1
+[ $? -eq 0 ] && ok || bad "after two applies the plan is not empty"
+# With --wait the second waits its turn instead.
+"$excert" lab init slow2 --servers 2 --expires-in 10 --latency-ms 100 2>/dev/null
+sed "s|path: lab}|path: slow2}|g; /connectors:/,/hybrid: true/d" excert.yaml >slow2.yaml
+"$excert" -c slow2.yaml apply --auto-approve >/dev/null 2>&1 &
+first=$!
+sleep 0.3
+"$excert" -c slow2.yaml drift >/dev/null 2>&1
+"$excert" -c slow2.yaml apply --auto-approve --wait 60 >/dev/null 2>"$tmp/second"
+r2=$?
+wait $first
+[ $? -eq 0 ] && [ $r2 -eq 0 ] && ok || bad "apply --wait: $(cat "$tmp/second")"
 
 echo "apply.lab: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -6,6 +6,8 @@ excert=${1:?usage: run-init.sh EXCERT}
 excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+# The lock and the journal go to a state directory of this test's own.
+export XDG_STATE_HOME="$tmp/state"
 export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp"
 pass=0
 fail=0
