@@ -112,6 +112,16 @@ extern const struct xc_opt xc_drift_opts[];
 extern const struct xc_opt xc_apply_opts[];
 
 struct xc_plan;
+struct xc_store;
+struct xc_observation;
+struct xc_issued;
+
+/* The certificates earlier applies issued and did not import, for the
+ * pending requests of obs, read from st (may be NULL).  Returns how many;
+ * free *out with xc_cmd_issued_free. */
+size_t xc_cmd_load_issued(struct xc_store *st, const struct xc_observation *obs,
+                          struct xc_issued **out);
+void xc_cmd_issued_free(struct xc_issued *v, size_t n);
 
 /* Prints a plan as text (what `excert plan` shows) to fp. */
 void xc_plan_print_text(const struct xc_plan *p,

@@ -218,6 +218,7 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 	struct xc_runner runner;
 	struct xc_step_result *results = NULL;
 	struct xc_store *store = NULL;
+	struct xc_issued *issued = NULL;
 	struct xc_error err;
 	char *base = NULL;
 	size_t i;
@@ -272,6 +273,8 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 	in.now = xc_cmd_now();
 	in.targets = a.targets;
 	in.ntargets = a.ntargets;
+	in.nissued = xc_cmd_load_issued(store, &obs, &issued);
+	in.issued = issued;
 	if (xc_plan_make(&plan, &in, &err) < 0) {
 		xc_out_err(&err);
 		rc = XC_EXIT_ERROR;
@@ -294,7 +297,7 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 	                  src.commit[0] ? json_string(src.commit) : json_null(),
 	                  "dirty", src.dirty, "steps", (int)plan.nsteps, "pid",
 	                  (int)getpid()));
-	xc_world_init(&world, cfg, base);
+	xc_world_init(&world, cfg, base, store);
 	xc_run_init(&rc_ctx.run, &in, &world);
 	rc_ctx.progress.total = plan.nsteps;
 	rc_ctx.progress.store = store;
@@ -319,6 +322,7 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 out_plan:
 	xc_plan_release(&plan);
 out_obs:
+	xc_cmd_issued_free(issued, in.nissued);
 	xc_store_close(store);
 	xc_observation_release(&obs);
 	xc_issuers_release(&facts);

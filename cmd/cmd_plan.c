@@ -14,6 +14,7 @@
 #include "providers/issuers.h"
 #include "reconcile/plan.h"
 #include "state/services.h"
+#include "state/store.h"
 
 enum { OPT_DETAILED = 100, OPT_TARGET, OPT_PARALLELISM };
 
@@ -272,6 +273,8 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	struct xc_plan plan;
 	struct xc_plan_input in;
 	struct xc_error err;
+	struct xc_store *store = NULL;
+	struct xc_issued *issued = NULL;
 	char *base = NULL;
 	int rc;
 	int n;
@@ -320,6 +323,21 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	in.now = xc_cmd_now();
 	in.targets = a.targets;
 	in.ntargets = a.ntargets;
+	/* What an interrupted apply left in the state directory (read
+	 * without the lock: plan changes nothing). */
+	{
+		char *dir = ctx->state_dir
+		                    ? strdup(ctx->state_dir)
+		                    : xc_store_default_dir(cfg->organization.v);
+
+		if (dir && access(dir, F_OK) == 0 &&
+		    xc_store_open(&store, dir, &err) < 0)
+			store = NULL;
+		free(dir);
+		xc_error_clear(&err);
+	}
+	in.nissued = xc_cmd_load_issued(store, &obs, &issued);
+	in.issued = issued;
 	rc = xc_plan_make(&plan, &in, &err);
 	if (rc < 0) {
 		xc_out_err(&err);
@@ -338,6 +356,8 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 		                                 : XC_EXIT_OK;
 		xc_plan_release(&plan);
 	}
+	xc_cmd_issued_free(issued, in.nissued);
+	xc_store_close(store);
 	xc_observation_release(&obs);
 	xc_issuers_release(&facts);
 	xc_config_free(cfg);

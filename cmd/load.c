@@ -9,7 +9,9 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "providers/gitsrc.h"
+#include "reconcile/plan.h"
 #include "state/config.h"
+#include "state/store.h"
 #include "state/xalloc.h"
 #include "state/ytree.h"
 
@@ -71,4 +73,46 @@ long long xc_cmd_now(void)
 			return v;
 	}
 	return (long long)time(NULL);
+}
+
+size_t xc_cmd_load_issued(struct xc_store *st, const struct xc_observation *obs,
+                          struct xc_issued **out)
+{
+	struct xc_issued *v = NULL;
+	size_t n = 0;
+	size_t i;
+	size_t j;
+
+	*out = NULL;
+	for (i = 0; st && i < obs->nservers; i++) {
+		const struct xc_server_obs *so = &obs->servers[i];
+
+		for (j = 0; so->ok && j < so->obs.nrequests; j++) {
+			char name[80];
+			char *chain = NULL;
+			size_t len;
+			struct xc_error err;
+
+			snprintf(name, sizeof(name), "issued/%s.pem",
+			         so->obs.requests[j].thumbprint);
+			if (xc_store_read(st, name, 1u << 20, &chain, &len,
+			                  &err) < 0)
+				continue;
+			v = xc_xrealloc(v, (n + 1) * sizeof(*v));
+			v[n].request = so->obs.requests[j].thumbprint;
+			v[n].chain = chain;
+			n++;
+		}
+	}
+	*out = v;
+	return n;
+}
+
+void xc_cmd_issued_free(struct xc_issued *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free((char *)v[i].chain);
+	free(v);
 }

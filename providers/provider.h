@@ -21,6 +21,10 @@ struct xc_world {
 	 * *chain_pem is the chain, leaf first (caller frees). */
 	int (*issue)(void *ctx, const char *issuer, const unsigned char *csr,
 	             size_t len, char **chain_pem, struct xc_error *err);
+	/* Keeps text under name in the state directory (data NULL: forgets
+	 * it), so that an interrupted apply can pick it up. */
+	int (*remember)(void *ctx, const char *name, const char *data,
+	                struct xc_error *err);
 	/* size bytes of a random password (printable, NUL-terminated). */
 	int (*password)(void *ctx, char *buf, size_t size,
 	                struct xc_error *err);

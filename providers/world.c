@@ -8,11 +8,13 @@
 
 #include "providers/exchange/transport.h"
 #include "providers/lab/lab.h"
+#include "state/store.h"
 #include "state/xalloc.h"
 
 struct world {
 	const struct xc_config *cfg;
 	char *base;
+	struct xc_store *store;
 };
 
 static int world_call(void *ctx, const char *server,
@@ -58,6 +60,18 @@ static int world_issue(void *ctx, const char *issuer, const unsigned char *csr,
 	return rc;
 }
 
+static int world_remember(void *ctx, const char *name, const char *data,
+                          struct xc_error *err)
+{
+	struct world *w = ctx;
+
+	if (!w->store)
+		return 0;
+	if (!data)
+		return xc_store_remove(w->store, name, err);
+	return xc_store_write(w->store, name, data, strlen(data), 0600, err);
+}
+
 static int world_password(void *ctx, char *buf, size_t size,
                           struct xc_error *err)
 {
@@ -78,15 +92,17 @@ static int world_password(void *ctx, char *buf, size_t size,
 }
 
 void xc_world_init(struct xc_world *w, const struct xc_config *cfg,
-                   const char *base_dir)
+                   const char *base_dir, struct xc_store *store)
 {
 	struct world *ctx = xc_xcalloc(1, sizeof(*ctx));
 
 	ctx->cfg = cfg;
 	ctx->base = xc_xstrdup(base_dir);
+	ctx->store = store;
 	w->ctx = ctx;
 	w->call = world_call;
 	w->issue = world_issue;
+	w->remember = world_remember;
 	w->password = world_password;
 }
 

@@ -7,10 +7,13 @@
 #include "providers/provider.h"
 #include "state/config.h"
 
-/* Fills w for cfg (borrowed; paths relative to base_dir, copied).  Free
- * with xc_world_release. */
+struct xc_store;
+
+/* Fills w for cfg (borrowed; paths relative to base_dir, copied); what is
+ * remembered goes to store (borrowed, locked by the caller).  Free with
+ * xc_world_release. */
 void xc_world_init(struct xc_world *w, const struct xc_config *cfg,
-                   const char *base_dir);
+                   const char *base_dir, struct xc_store *store);
 void xc_world_release(struct xc_world *w);
 
 #endif

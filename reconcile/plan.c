@@ -639,6 +639,24 @@ static void plan_fresh(struct certplan *cp, const char *why)
 			same = k < r->ndomains;
 		}
 		if (same) {
+			size_t k;
+
+			/* Issued already by an apply that did not get to
+			 * import it: import that one, never sign twice. */
+			for (k = 0; k < in->nissued; k++) {
+				if (strcmp(in->issued[k].request,
+				           r->thumbprint) != 0)
+					continue;
+				s = add(cp->b, XC_STEP_IMPORT, c, s1,
+				        "%s; import on %s the certificate issued for its pending request %.12s... by an earlier apply",
+				        why, s1, r->thumbprint);
+				snprintf(s->reuse_request,
+				         sizeof(s->reuse_request), "%s",
+				         r->thumbprint);
+				imp = s->id;
+				cp->got[0] = imp;
+				goto distributed;
+			}
 			s = add(cp->b, XC_STEP_ISSUE, c, NULL,
 			        "%s; issuer '%s' signs the pending request %.12s... already on %s",
 			        why, c->issuer.v, r->thumbprint, s1);
@@ -664,6 +682,7 @@ imported:
 	dep(s, issue);
 	imp = s->id;
 	cp->got[0] = imp;
+distributed:
 	for (i = 1; i < c->servers.n && i < 64; i++) {
 		s = add(cp->b, XC_STEP_DISTRIBUTE, c, c->servers.v[i].v,
 		        "copy the certificate and its key from %s to %s", s1,

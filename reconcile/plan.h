@@ -74,6 +74,13 @@ struct xc_plan {
 	                   could not be observed */
 };
 
+/* A certificate an earlier, interrupted apply had issued for a pending
+ * request and not yet imported. */
+struct xc_issued {
+	const char *request; /* the pending request's thumbprint */
+	const char *chain;   /* PEM, leaf first */
+};
+
 struct xc_plan_input {
 	const struct xc_config *cfg;
 	const struct xc_observation *obs;
@@ -83,6 +90,8 @@ struct xc_plan_input {
 	const char *const *targets; /* --target: certificate names; NULL =
 	                               all */
 	size_t ntargets;
+	const struct xc_issued *issued; /* from the state directory */
+	size_t nissued;
 };
 
 /* Makes the plan; 0 or a negative xc_code (a bad input) with err set. */

@@ -13,6 +13,7 @@
 
 struct xc_new_cert {
 	const char *cert;   /* borrowed: the certificate's name */
+	char request[41];   /* the pending request it comes from */
 	unsigned char *csr; /* the request, DER */
 	size_t csrlen;
 	char *chain;         /* issued chain, PEM */
@@ -179,6 +180,8 @@ static int run_request(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	if (rc == 0 && xc_base64_decode(csr, &n->csr, &n->csrlen) < 0)
 		rc = xc_error_set(err, XC_EPROTO, "the request is not base64");
 	if (rc == 0)
+		snprintf(n->request, sizeof(n->request), "%s", thumb);
+	if (rc == 0)
 		snprintf(res->detail, sizeof(res->detail),
 		         "pending request %s on %s", thumb, s->server);
 	free(json);
@@ -206,12 +209,24 @@ static int run_issue(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		n->csr = xc_xmalloc(r->csr_len);
 		memcpy(n->csr, r->csr, r->csr_len);
 		n->csrlen = r->csr_len;
+		snprintf(n->request, sizeof(n->request), "%s",
+		         s->reuse_request);
 	}
 	if (!n->csr)
 		return xc_error_set(err, XC_ERR, "no request to sign");
 	if (ctx->world->issue(ctx->world->ctx, s->issuer, n->csr, n->csrlen,
 	                      &n->chain, err) < 0)
 		return XC_ERR;
+	/* Kept until it is imported: an apply killed in between imports this
+	 * one next time instead of having the CA sign again. */
+	if (n->request[0]) {
+		char name[80];
+
+		snprintf(name, sizeof(name), "issued/%s.pem", n->request);
+		if (ctx->world->remember(ctx->world->ctx, name, n->chain, err) <
+		    0)
+			return XC_ERR;
+	}
 	snprintf(res->detail, sizeof(res->detail), "signed by '%s'", s->issuer);
 	return 0;
 }
@@ -229,6 +244,16 @@ static int run_import(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	char *thumb = NULL;
 	int rc;
 
+	if (!n->chain && s->reuse_request[0]) {
+		size_t k;
+
+		for (k = 0; k < ctx->in->nissued; k++)
+			if (strcmp(ctx->in->issued[k].request,
+			           s->reuse_request) == 0)
+				n->chain = xc_xstrdup(ctx->in->issued[k].chain);
+		snprintf(n->request, sizeof(n->request), "%s",
+		         s->reuse_request);
+	}
 	if (!n->chain)
 		return xc_error_set(err, XC_ERR,
 		                    "no issued certificate to import");
@@ -246,6 +271,13 @@ static int run_import(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	}
 	snprintf(n->thumbprint, sizeof(n->thumbprint), "%s", thumb);
 	free(thumb);
+	if (n->request[0]) {
+		char name[80];
+
+		snprintf(name, sizeof(name), "issued/%s.pem", n->request);
+		ctx->world->remember(ctx->world->ctx, name, NULL, err);
+		xc_error_clear(err);
+	}
 	/* TlsCertificateName is built from Exchange's own strings. */
 	if (observe(ctx, s->server, &o, err) < 0)
 		return XC_ERR;

@@ -265,6 +265,23 @@ static int ca_issue(const char *dir, const unsigned char *csr, size_t len,
 		xc_lab_cert_pem(leaf, &b);
 		xc_lab_cert_pem(ca[0], &b);
 		*pem_out = xc_buf_detach(&b, NULL);
+		/* The CA's own record of what it signed: one line each. */
+		{
+			char *log = lab_path(&l, "ca/issued.log");
+			FILE *fp = fopen(log, "a");
+			unsigned char *der;
+			size_t dlen;
+			char thumb[41];
+
+			der = xc_lab_cert_der(leaf, &dlen);
+			xc_thumbprint(der, dlen, thumb);
+			free(der);
+			if (fp) {
+				fprintf(fp, "%s\n", thumb);
+				fclose(fp);
+			}
+			free(log);
+		}
 	}
 	xc_lab_cert_free(leaf);
 	xc_lab_certs_free(ca, nca);
@@ -275,14 +292,42 @@ static int ca_issue(const char *dir, const unsigned char *csr, size_t len,
 int xc_lab_ca_issue(const char *dir, const unsigned char *csr, size_t len,
                     int days, char **pem_out, struct xc_error *err)
 {
+	struct lab l = {.dir = (char *)dir};
 	long long now = lab_now();
+	char id[41];
+	char *path;
+	char *known = NULL;
+	size_t klen;
+	int rc;
 
 	*pem_out = NULL;
 	if (days < 1 || days > 3650)
 		return xc_error_set(err, XC_EINVAL,
 		                    "a lab certificate lives 1 to 3650 days");
-	return ca_issue(dir, csr, len, now - 60, now + days * DAY, pem_out,
-	                err);
+	/* The same request gets the same certificate, as an ACME order that
+	 * is finalized again returns the certificate it issued: a client that
+	 * died before it saved the answer asks again without a second
+	 * signature. */
+	xc_thumbprint(csr, len, id);
+	path = lab_path(&l, "ca/issued/%s.pem", id);
+	if (lab_read_file(path, 1u << 20, &known, &klen, err) == 0) {
+		free(path);
+		*pem_out = known;
+		return 0;
+	}
+	xc_error_clear(err);
+	rc = ca_issue(dir, csr, len, now - 60, now + days * DAY, pem_out, err);
+	if (rc == 0) {
+		char *d = lab_path(&l, "ca/issued");
+
+		rc = lab_mkdirs(d, err);
+		if (rc == 0)
+			rc = lab_write_file(path, *pem_out, strlen(*pem_out),
+			                    0644, err);
+		free(d);
+	}
+	free(path);
+	return rc;
 }
 
 /*
