@@ -275,6 +275,7 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	struct xc_error err;
 	struct xc_store *store = NULL;
 	struct xc_issued *issued = NULL;
+	double observe_seconds = 0;
 	char *base = NULL;
 	int rc;
 	int n;
@@ -305,7 +306,17 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 		free(base);
 		return XC_EXIT_ERROR;
 	}
-	if (xc_observe(&obs, cfg, base, NULL, a.parallelism, &err) < 0) {
+	{
+		struct timespec t0;
+		struct timespec t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = xc_observe(&obs, cfg, base, NULL, a.parallelism, &err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		observe_seconds = (double)(t1.tv_sec - t0.tv_sec) +
+		                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	}
+	if (rc < 0) {
 		xc_out_err(&err);
 		xc_issuers_release(&facts);
 		xc_config_free(cfg);
@@ -338,7 +349,20 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	}
 	in.nissued = xc_cmd_load_issued(store, &obs, &issued);
 	in.issued = issued;
-	rc = xc_plan_make(&plan, &in, &err);
+	{
+		clock_t c0 = clock();
+
+		rc = xc_plan_make(&plan, &in, &err);
+		/* EXCERT_PROFILE=1: where the time went, for bench/. */
+		if (getenv("EXCERT_PROFILE")) /* NOLINT(concurrency-mt-unsafe)
+		                               */
+			fprintf(stderr,
+			        "excert: profile: observe %.3f s wall, plan %.3f ms cpu, %zu servers\n",
+			        observe_seconds,
+			        (double)(clock() - c0) * 1000.0 /
+			                CLOCKS_PER_SEC,
+			        obs.nservers);
+	}
 	if (rc < 0) {
 		xc_out_err(&err);
 		rc = XC_EXIT_ERROR;

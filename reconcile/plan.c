@@ -100,8 +100,13 @@ static void dep(struct xc_step *s, int id)
 	for (i = 0; i < s->ndeps; i++)
 		if (s->deps[i] == id)
 			return;
-	if (s->ndeps < XC_STEP_MAX_DEPS)
+	{
+		void *v = s->deps;
+
+		xc_xgrow(&v, &s->capdeps, s->ndeps + 1, sizeof(*s->deps));
+		s->deps = v;
 		s->deps[s->ndeps++] = id;
+	}
 }
 
 void xc_plan_release(struct xc_plan *p)
@@ -110,6 +115,7 @@ void xc_plan_release(struct xc_plan *p)
 
 	for (i = 0; i < p->nsteps; i++) {
 		free(p->steps[i].reason);
+		free(p->steps[i].deps);
 		free(p->steps[i].value);
 		free(p->steps[i].old_value);
 	}
@@ -322,19 +328,19 @@ struct certplan {
 	bool fresh;           /* a new certificate comes */
 	const char *issuer_n; /* the new certificate's issuer, when known */
 	const struct xc_obs_cert *cur; /* converging: the current one */
-	int got[64];     /* per target: the step after which it holds the
-	                    certificate (0: holds it already) */
-	int enabled[64]; /* per target: the enable step, or 0 */
-	int touched[64]; /* per target: the last step changing it */
-	bool smtp_changed[64];
-	bool iis_changed[64];
+	int *got;     /* per target: the step after which it holds the
+	                 certificate (0: holds it already) */
+	int *enabled; /* per target: the enable step, or 0 */
+	int *touched; /* per target: the last step changing it */
+	bool *smtp_changed;
+	bool *iis_changed;
 };
 
 static int target_index(const struct xc_cert *c, const char *server)
 {
 	size_t i;
 
-	for (i = 0; i < c->servers.n && i < 64; i++)
+	for (i = 0; i < c->servers.n; i++)
 		if (strcasecmp(c->servers.v[i].v, server) == 0)
 			return (int)i;
 	return -1;
@@ -391,7 +397,7 @@ deps:
 	s->send = send;
 	s->old_value = current ? xc_xstrdup(current) : NULL;
 	/* Named only once the certificate is enabled wherever it serves. */
-	for (i = 0; i < cp->c->servers.n && i < 64; i++)
+	for (i = 0; i < cp->c->servers.n; i++)
 		dep(s, cp->enabled[i] ? cp->enabled[i] : cp->got[i]);
 	t = server ? target_index(cp->c, server) : -1;
 	if (t >= 0) {
@@ -483,7 +489,7 @@ static void plan_finish(struct certplan *cp, int first_step)
 {
 	const struct xc_cert *c = cp->c;
 	const struct xc_plan_input *in = cp->b->in;
-	int verify[64] = {0};
+	int *verify = xc_xcalloc(c->servers.n + 1, sizeof(int));
 	bool changed = cp->b->p->nsteps >= (size_t)first_step;
 	char friendly[128];
 	size_t i;
@@ -491,7 +497,7 @@ static void plan_finish(struct certplan *cp, int first_step)
 	size_t k;
 
 	xc_cert_friendly(c, friendly, sizeof(friendly));
-	for (i = 0; i < c->servers.n && i < 64; i++) {
+	for (i = 0; i < c->servers.n; i++) {
 		const char *srv = c->servers.v[i].v;
 		struct xc_step *s;
 
@@ -518,7 +524,7 @@ static void plan_finish(struct certplan *cp, int first_step)
 	 * organisation (connectors, hybrid), which every server serves. */
 	{
 		bool org = false;
-		bool on[64] = {false};
+		bool *on = xc_xcalloc(c->servers.n + 1, sizeof(bool));
 
 		for (j = (size_t)first_step; j <= cp->b->p->nsteps; j++) {
 			const struct xc_step *t = &cp->b->p->steps[j - 1];
@@ -533,7 +539,7 @@ static void plan_finish(struct certplan *cp, int first_step)
 			if (ti >= 0)
 				on[ti] = true;
 		}
-		for (i = 0; i < c->servers.n && i < 64; i++) {
+		for (i = 0; i < c->servers.n; i++) {
 			struct xc_step *s;
 
 			if (!changed || !(on[i] || org || cp->fresh))
@@ -554,13 +560,16 @@ static void plan_finish(struct certplan *cp, int first_step)
 			}
 			verify[i] = s->id;
 		}
+		free(on);
 	}
 	if (c->remove_superseded.set &&
-	    c->remove_superseded.v == XC_REMOVE_NEVER)
+	    c->remove_superseded.v == XC_REMOVE_NEVER) {
+		free(verify);
 		return;
+	}
 	/* Superseded: excert's own certificates for this name, other than
 	 * the one that stays. */
-	for (i = 0; i < c->servers.n && i < 64; i++) {
+	for (i = 0; i < c->servers.n; i++) {
 		const struct xc_server_obs *so =
 		        server_obs(in->obs, c->servers.v[i].v);
 
@@ -595,10 +604,11 @@ static void plan_finish(struct certplan *cp, int first_step)
 			        "superseded; removed only after verification, and only if nothing uses it then");
 			snprintf(s->thumbprint, sizeof(s->thumbprint), "%s",
 			         o->x.thumbprint);
-			for (k = 0; k < c->servers.n && k < 64; k++)
+			for (k = 0; k < c->servers.n; k++)
 				dep(s, verify[k]);
 		}
 	}
+	free(verify);
 }
 
 static void plan_fresh(struct certplan *cp, const char *why)
@@ -683,7 +693,7 @@ imported:
 	imp = s->id;
 	cp->got[0] = imp;
 distributed:
-	for (i = 1; i < c->servers.n && i < 64; i++) {
+	for (i = 1; i < c->servers.n; i++) {
 		s = add(cp->b, XC_STEP_DISTRIBUTE, c, c->servers.v[i].v,
 		        "copy the certificate and its key from %s to %s", s1,
 		        c->servers.v[i].v);
@@ -691,7 +701,7 @@ distributed:
 		dep(s, imp);
 		cp->got[i] = s->id;
 	}
-	for (i = 0; i < c->servers.n && i < 64; i++) {
+	for (i = 0; i < c->servers.n; i++) {
 		char svc[100];
 
 		xc_services_format(c->services_mask, svc, sizeof(svc));
@@ -719,7 +729,7 @@ static void plan_converge(struct certplan *cp, const struct current *cur)
 	size_t j;
 
 	cp->cur = o;
-	for (i = 0; i < c->servers.n && i < 64; i++) {
+	for (i = 0; i < c->servers.n; i++) {
 		const char *srv = c->servers.v[i].v;
 		const struct xc_server_obs *so = server_obs(in->obs, srv);
 		const struct xc_obs_cert *here =
@@ -802,6 +812,11 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 	memset(&cp, 0, sizeof(cp));
 	cp.b = b;
 	cp.c = c;
+	cp.got = xc_xcalloc(c->servers.n + 1, sizeof(int));
+	cp.enabled = xc_xcalloc(c->servers.n + 1, sizeof(int));
+	cp.touched = xc_xcalloc(c->servers.n + 1, sizeof(int));
+	cp.smtp_changed = xc_xcalloc(c->servers.n + 1, sizeof(bool));
+	cp.iis_changed = xc_xcalloc(c->servers.n + 1, sizeof(bool));
 	cp.f = facts_of(in, c->issuer.v);
 	find_current(in, c, cp.f, &cur, why, sizeof(why));
 	if (!cur.cert) {
@@ -814,6 +829,11 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 		plan_converge(&cp, &cur);
 	}
 	plan_finish(&cp, (int)first);
+	free(cp.got);
+	free(cp.enabled);
+	free(cp.touched);
+	free(cp.smtp_changed);
+	free(cp.iis_changed);
 }
 
 int xc_plan_make(struct xc_plan *out, const struct xc_plan_input *in,

@@ -36,16 +36,15 @@ enum xc_step_kind {
 /* "request", "set-connector", ...; indexed by enum xc_step_kind. */
 extern const char *const xc_step_kind_names[XC_STEP_KINDS];
 
-#define XC_STEP_MAX_DEPS 64
-
 struct xc_step {
 	int id; /* 1-based, in plan order */
 	enum xc_step_kind kind;
 	const char *cert;   /* desired certificate (borrowed) */
 	const char *server; /* NULL for steps of the issuer or organisation */
 	char *reason;       /* owned; why the step is needed */
-	int deps[XC_STEP_MAX_DEPS];
+	int *deps; /* owned; ids of the steps that must be done first */
 	size_t ndeps;
+	size_t capdeps;
 	bool destructive;
 	bool conditional; /* needed only if a value known after apply says
 	                     so (the issuer of a new certificate) */

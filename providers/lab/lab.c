@@ -382,6 +382,36 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* One line per call in DIR/calls.log (server and operations), appended in
+ * one write, so that tests and benchmarks can count round trips. */
+static void log_call(struct lab *l, const char *server, const json_t *ops)
+{
+	struct xc_buf b;
+	char *path = lab_path(l, "calls.log");
+	size_t i;
+	json_t *op;
+	int fd;
+
+	xc_buf_init(&b, 0);
+	xc_buf_printf(&b, "%.64s", server);
+	json_array_foreach(ops, i, op)
+	{
+		const char *name = json_string_value(json_object_get(op, "op"));
+
+		xc_buf_printf(&b, " %.32s", name ? name : "?");
+	}
+	xc_buf_puts(&b, "\n");
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		ssize_t n = write(fd, b.ptr, b.len);
+
+		(void)n;
+		close(fd);
+	}
+	free(path);
+	xc_buf_release(&b);
+}
+
 int xc_lab_call(const char *dir, const char *as, const char *request,
                 size_t len, char **reply_out, struct xc_error *err)
 {
@@ -436,6 +466,7 @@ int xc_lab_call(const char *dir, const char *as, const char *request,
 	}
 	server = find_server(json_object_get(l.doc, "servers"),
 	                     as ? as : server_name, &key);
+	log_call(&l, as ? as : server_name, ops);
 	if (!server) {
 		char msg[300];
 
