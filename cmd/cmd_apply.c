@@ -10,74 +10,24 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
+#include "cmd/session.h"
 #include "state/store.h"
-#include "providers/exchange/observe.h"
-#include "providers/issuers.h"
 #include "providers/world.h"
 #include "reconcile/apply.h"
 #include "reconcile/plan.h"
 #include "reconcile/runner.h"
 
-enum { OPT_AUTO = 100, OPT_TARGET, OPT_PARALLELISM, OPT_WAIT };
-
 const struct xc_opt xc_apply_opts[] = {
-        {OPT_AUTO, 0, "auto-approve", XC_OPT_FLAG, NULL,
+        {XC_O_AUTO, 0, "auto-approve", XC_OPT_FLAG, NULL,
          "carry the plan out without asking"},
-        {OPT_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
+        {XC_O_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
          "only this certificate (repeatable)"},
-        {OPT_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
+        {XC_O_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
          "servers observed at once (default 8)"},
-        {OPT_WAIT, 0, "wait", XC_OPT_VALUE, "SECONDS",
+        {XC_O_WAIT, 0, "wait", XC_OPT_VALUE, "SECONDS",
          "wait this long for another apply to finish (default: refuse at once)"},
         {0},
 };
-
-struct apply_args {
-	bool auto_approve;
-	const char *targets[64];
-	size_t ntargets;
-	int parallelism;
-	int wait;
-};
-
-static int handle(void *arg, int id, const char *value)
-{
-	struct apply_args *a = arg;
-	char *end;
-	long n;
-
-	switch (id) {
-	case OPT_AUTO:
-		a->auto_approve = true;
-		return 0;
-	case OPT_TARGET:
-		if (a->ntargets == 64) {
-			xc_out_usage("at most 64 --target options");
-			return -1;
-		}
-		a->targets[a->ntargets++] = value;
-		return 0;
-	case OPT_WAIT:
-		n = strtol(value, &end, 10);
-		if (*end || end == value || n < 0 || n > 86400) {
-			xc_out_usage(
-			        "--wait takes 0 to 86400 seconds, not '%s'",
-			        value);
-			return -1;
-		}
-		a->wait = (int)n;
-		return 0;
-	default:
-		n = strtol(value, &end, 10);
-		if (*end || n < 1 || n > 64) {
-			xc_out_usage("--parallelism takes 1 to 64, not '%s'",
-			             value);
-			return -1;
-		}
-		a->parallelism = (int)n;
-		return 0;
-	}
-}
 
 struct progress {
 	size_t total;
@@ -205,30 +155,22 @@ static bool confirm(void)
 
 int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 {
-	struct apply_args a;
+	struct xc_plan_args a;
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
-	struct xc_config *cfg = NULL;
-	struct xc_cmd_source src;
-	struct xc_observation obs;
-	struct xc_issuer_table facts;
-	struct xc_plan plan;
-	struct xc_plan_input in;
+	struct xc_session ss;
 	struct xc_world world;
 	struct runner_ctx rc_ctx;
 	struct xc_runner runner;
 	struct xc_step_result *results = NULL;
 	struct xc_store *store = NULL;
-	struct xc_issued *issued = NULL;
+	const struct xc_plan *plan;
 	struct xc_error err;
-	char *base = NULL;
-	size_t i;
 	int rc;
 	int n;
 
 	memset(&a, 0, sizeof(a));
-	a.parallelism = 8;
-	n = xc_cmd_parse(ctx, xc_cmd_find("apply"), argc, argv, pos, handle,
-	                 &a);
+	n = xc_cmd_parse(ctx, xc_cmd_find("apply"), argc, argv, pos,
+	                 xc_plan_args_handle, &a);
 	free(pos);
 	if (n == -2)
 		return XC_EXIT_OK;
@@ -243,90 +185,61 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 		        "standard input is not a terminal: give --auto-approve to apply without asking");
 		return XC_EXIT_USAGE;
 	}
-	rc = xc_cmd_load_config(ctx, &cfg, &base, &src);
+	rc = xc_session_load(ctx, &ss);
 	if (rc != XC_EXIT_OK)
 		return rc;
 	/* The lock is held from before the observation to the end: the plan
 	 * is made and carried out by one apply, with no other in between. */
-	if (open_store(ctx, cfg, a.wait, &store) < 0) {
-		xc_config_free(cfg);
-		free(base);
+	if (open_store(ctx, ss.cfg, a.wait, &store) < 0) {
+		xc_session_release(&ss);
 		return XC_EXIT_ERROR;
 	}
-	xc_error_clear(&err);
-	if (xc_issuers_load(&facts, cfg, base, &err) < 0 ||
-	    xc_observe(&obs, cfg, base, NULL, a.parallelism, &err) < 0) {
-		xc_out_err(&err);
-		xc_store_close(store);
-		xc_config_free(cfg);
-		free(base);
-		return XC_EXIT_ERROR;
-	}
-	for (i = 0; i < obs.nservers; i++)
-		if (!obs.servers[i].ok)
-			xc_out_err(&obs.servers[i].err);
-	memset(&in, 0, sizeof(in));
-	in.cfg = cfg;
-	in.obs = &obs;
-	in.facts = facts.facts;
-	in.nfacts = facts.n;
-	in.now = xc_cmd_now();
-	in.targets = a.targets;
-	in.ntargets = a.ntargets;
-	in.nissued = xc_cmd_load_issued(store, &obs, &issued);
-	in.issued = issued;
-	if (xc_plan_make(&plan, &in, &err) < 0) {
-		xc_out_err(&err);
-		rc = XC_EXIT_ERROR;
-		goto out_obs;
-	}
-	xc_plan_print_text(&plan, &src, cfg->organization.v, "apply", stderr,
-	                   false);
-	if (!plan.nsteps) {
-		rc = plan.blocked ? XC_EXIT_ERROR : XC_EXIT_OK;
-		goto out_plan;
+	rc = xc_session_plan(&ss, &a, store);
+	if (rc != XC_EXIT_OK)
+		goto out;
+	plan = &ss.plan;
+	xc_plan_print_text(plan, &ss.src, ss.cfg->organization.v, "apply",
+	                   stderr, false);
+	if (!plan->nsteps) {
+		rc = plan->blocked ? XC_EXIT_ERROR : XC_EXIT_OK;
+		goto out;
 	}
 	if (!a.auto_approve && !confirm()) {
 		fprintf(stderr, "excert: nothing was changed\n");
 		rc = XC_EXIT_ERROR;
-		goto out_plan;
+		goto out;
 	}
-	journal(store,
-	        json_pack("{s:s,s:s,s:o,s:b,s:i,s:i}", "event", "apply-start",
-	                  "file", src.label, "commit",
-	                  src.commit[0] ? json_string(src.commit) : json_null(),
-	                  "dirty", src.dirty, "steps", (int)plan.nsteps, "pid",
-	                  (int)getpid()));
-	xc_world_init(&world, cfg, base, store);
-	xc_run_init(&rc_ctx.run, &in, &world);
-	rc_ctx.progress.total = plan.nsteps;
+	journal(store, json_pack("{s:s,s:s,s:o,s:b,s:i,s:i}", "event",
+	                         "apply-start", "file", ss.src.label, "commit",
+	                         ss.src.commit[0] ? json_string(ss.src.commit)
+	                                          : json_null(),
+	                         "dirty", ss.src.dirty, "steps",
+	                         (int)plan->nsteps, "pid", (int)getpid()));
+	xc_world_init(&world, ss.cfg, ss.base, store);
+	xc_run_init(&rc_ctx.run, &ss.in, &world);
+	rc_ctx.progress.total = plan->nsteps;
 	rc_ctx.progress.store = store;
 	runner.run = run;
 	runner.event = ev;
 	runner.ctx = &rc_ctx;
-	results = calloc(plan.nsteps, sizeof(*results));
-	if (xc_apply(&plan, &runner, results, &err) < 0) {
+	results = calloc(plan->nsteps, sizeof(*results));
+	xc_error_clear(&err);
+	if (xc_apply(plan, &runner, results, &err) < 0) {
 		xc_out_err(&err);
 		fprintf(stderr,
 		        "excert: stopped before anything destructive that was left; run excert plan to see where things stand, fix the cause, and apply again\n");
 		rc = XC_EXIT_ERROR;
 	} else {
-		fprintf(stderr, "excert: applied %zu steps\n", plan.nsteps);
-		rc = plan.blocked ? XC_EXIT_ERROR : XC_EXIT_OK;
+		fprintf(stderr, "excert: applied %zu steps\n", plan->nsteps);
+		rc = plan->blocked ? XC_EXIT_ERROR : XC_EXIT_OK;
 	}
 	journal(store, json_pack("{s:s,s:s}", "event", "apply-end", "result",
 	                         rc == XC_EXIT_OK ? "done" : "stopped"));
 	free(results);
 	xc_run_release(&rc_ctx.run);
 	xc_world_release(&world);
-out_plan:
-	xc_plan_release(&plan);
-out_obs:
-	xc_cmd_issued_free(issued, in.nissued);
+out:
 	xc_store_close(store);
-	xc_observation_release(&obs);
-	xc_issuers_release(&facts);
-	xc_config_free(cfg);
-	free(base);
+	xc_session_release(&ss);
 	return rc;
 }

@@ -89,7 +89,7 @@ static int handle(void *arg, int id, const char *value)
 
 	switch (id) {
 	case OPT_SERVERS:
-		return number("servers", value, 0, 99, &a->init.servers);
+		return number("servers", value, 0, 999, &a->init.servers);
 	case OPT_HYBRID:
 		a->init.hybrid = true;
 		return 0;

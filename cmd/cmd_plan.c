@@ -10,67 +10,28 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
-#include "providers/exchange/observe.h"
-#include "providers/issuers.h"
+#include "cmd/session.h"
 #include "reconcile/plan.h"
 #include "state/services.h"
 #include "state/store.h"
 
-enum { OPT_DETAILED = 100, OPT_TARGET, OPT_PARALLELISM };
-
 const struct xc_opt xc_drift_opts[] = {
-        {OPT_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
+        {XC_O_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
          "only this certificate (repeatable)"},
-        {OPT_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
+        {XC_O_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
          "servers observed at once (default 8)"},
         {0},
 };
 
 const struct xc_opt xc_plan_opts[] = {
-        {OPT_DETAILED, 0, "detailed-exitcode", XC_OPT_FLAG, NULL,
+        {XC_O_DETAILED, 0, "detailed-exitcode", XC_OPT_FLAG, NULL,
          "exit 2 when there are changes, 0 when there are none"},
-        {OPT_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
+        {XC_O_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
          "plan only this certificate (repeatable)"},
-        {OPT_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
+        {XC_O_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
          "servers observed at once (default 8)"},
         {0},
 };
-
-struct plan_args {
-	bool detailed;
-	const char *targets[64];
-	size_t ntargets;
-	int parallelism;
-};
-
-static int handle(void *arg, int id, const char *value)
-{
-	struct plan_args *a = arg;
-	char *end;
-	long n;
-
-	switch (id) {
-	case OPT_DETAILED:
-		a->detailed = true;
-		return 0;
-	case OPT_TARGET:
-		if (a->ntargets == 64) {
-			xc_out_usage("at most 64 --target options");
-			return -1;
-		}
-		a->targets[a->ntargets++] = value;
-		return 0;
-	default:
-		n = strtol(value, &end, 10);
-		if (*end || n < 1 || n > 64) {
-			xc_out_usage("--parallelism takes 1 to 64, not '%s'",
-			             value);
-			return -1;
-		}
-		a->parallelism = (int)n;
-		return 0;
-	}
-}
 
 static char symbol(const struct xc_step *s)
 {
@@ -264,127 +225,57 @@ static void print_json(const struct xc_plan *p, const struct xc_cmd_source *src,
 
 int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 {
-	struct plan_args a;
+	struct xc_plan_args a;
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
-	struct xc_config *cfg = NULL;
-	struct xc_cmd_source src;
-	struct xc_observation obs;
-	struct xc_issuer_table facts;
-	struct xc_plan plan;
-	struct xc_plan_input in;
-	struct xc_error err;
+	struct xc_session ss;
 	struct xc_store *store = NULL;
-	struct xc_issued *issued = NULL;
-	double observe_seconds = 0;
-	char *base = NULL;
+	struct xc_error err;
+	char *dir;
 	int rc;
 	int n;
-	size_t i;
 
 	memset(&a, 0, sizeof(a));
-	a.parallelism = 8;
 	/* drift is plan with the exit status for CI: 0 in sync, 2 drift. */
 	a.detailed = strcmp(argv[0], "drift") == 0;
-	n = xc_cmd_parse(ctx, xc_cmd_find(argv[0]), argc, argv, pos, handle,
-	                 &a);
+	n = xc_cmd_parse(ctx, xc_cmd_find(argv[0]), argc, argv, pos,
+	                 xc_plan_args_handle, &a);
 	free(pos);
 	if (n == -2)
 		return XC_EXIT_OK;
 	if (n != 0) {
 		if (n > 0)
-			xc_out_usage(
-			        "plan takes no arguments (a saved plan comes with -o in a later version)");
+			xc_out_usage("%s takes no arguments", argv[0]);
 		return XC_EXIT_USAGE;
 	}
-	rc = xc_cmd_load_config(ctx, &cfg, &base, &src);
+	rc = xc_session_load(ctx, &ss);
 	if (rc != XC_EXIT_OK)
 		return rc;
+	/* What an interrupted apply left in the state directory, read
+	 * without the lock: plan changes nothing. */
+	dir = ctx->state_dir ? strdup(ctx->state_dir)
+	                     : xc_store_default_dir(ss.cfg->organization.v);
 	xc_error_clear(&err);
-	if (xc_issuers_load(&facts, cfg, base, &err) < 0) {
-		xc_out_err(&err);
-		xc_config_free(cfg);
-		free(base);
-		return XC_EXIT_ERROR;
-	}
-	{
-		struct timespec t0;
-		struct timespec t1;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rc = xc_observe(&obs, cfg, base, NULL, a.parallelism, &err);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		observe_seconds = (double)(t1.tv_sec - t0.tv_sec) +
-		                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	}
-	if (rc < 0) {
-		xc_out_err(&err);
-		xc_issuers_release(&facts);
-		xc_config_free(cfg);
-		free(base);
-		return XC_EXIT_ERROR;
-	}
-	for (i = 0; i < obs.nservers; i++)
-		if (!obs.servers[i].ok)
-			xc_out_err(&obs.servers[i].err);
-	memset(&in, 0, sizeof(in));
-	in.cfg = cfg;
-	in.obs = &obs;
-	in.facts = facts.facts;
-	in.nfacts = facts.n;
-	in.now = xc_cmd_now();
-	in.targets = a.targets;
-	in.ntargets = a.ntargets;
-	/* What an interrupted apply left in the state directory (read
-	 * without the lock: plan changes nothing). */
-	{
-		char *dir = ctx->state_dir
-		                    ? strdup(ctx->state_dir)
-		                    : xc_store_default_dir(cfg->organization.v);
-
-		if (dir && access(dir, F_OK) == 0 &&
-		    xc_store_open(&store, dir, &err) < 0)
-			store = NULL;
-		free(dir);
-		xc_error_clear(&err);
-	}
-	in.nissued = xc_cmd_load_issued(store, &obs, &issued);
-	in.issued = issued;
-	{
-		clock_t c0 = clock();
-
-		rc = xc_plan_make(&plan, &in, &err);
-		/* EXCERT_PROFILE=1: where the time went, for bench/. */
-		if (getenv("EXCERT_PROFILE")) /* NOLINT(concurrency-mt-unsafe)
-		                               */
-			fprintf(stderr,
-			        "excert: profile: observe %.3f s wall, plan %.3f ms cpu, %zu servers\n",
-			        observe_seconds,
-			        (double)(clock() - c0) * 1000.0 /
-			                CLOCKS_PER_SEC,
-			        obs.nservers);
-	}
-	if (rc < 0) {
-		xc_out_err(&err);
-		rc = XC_EXIT_ERROR;
-	} else {
-		if (ctx->format == XC_FMT_JSON)
-			print_json(&plan, &src, cfg->organization.v);
-		else if (ctx->format == XC_FMT_MARKDOWN)
-			print_markdown(&plan, &src, cfg->organization.v);
-		else
-			xc_plan_print_text(&plan, &src, cfg->organization.v,
-			                   argv[0], stdout,
-			                   isatty(1) && !getenv("NO_COLOR"));
-		rc = plan.blocked                ? XC_EXIT_ERROR
-		     : a.detailed && plan.nsteps ? XC_EXIT_CHANGES
-		                                 : XC_EXIT_OK;
-		xc_plan_release(&plan);
-	}
-	xc_cmd_issued_free(issued, in.nissued);
+	if (dir && access(dir, F_OK) == 0 &&
+	    xc_store_open(&store, dir, &err) < 0)
+		store = NULL;
+	free(dir);
+	rc = xc_session_plan(&ss, &a, store);
 	xc_store_close(store);
-	xc_observation_release(&obs);
-	xc_issuers_release(&facts);
-	xc_config_free(cfg);
-	free(base);
+	if (rc == XC_EXIT_OK) {
+		const char *org = ss.cfg->organization.v;
+
+		if (ctx->format == XC_FMT_JSON)
+			print_json(&ss.plan, &ss.src, org);
+		else if (ctx->format == XC_FMT_MARKDOWN)
+			print_markdown(&ss.plan, &ss.src, org);
+		else
+			xc_plan_print_text(&ss.plan, &ss.src, org, argv[0],
+			                   stdout,
+			                   isatty(1) && !getenv("NO_COLOR"));
+		rc = ss.plan.blocked                ? XC_EXIT_ERROR
+		     : a.detailed && ss.plan.nsteps ? XC_EXIT_CHANGES
+		                                    : XC_EXIT_OK;
+	}
+	xc_session_release(&ss);
 	return rc;
 }

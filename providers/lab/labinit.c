@@ -463,11 +463,11 @@ int xc_lab_init(const char *dir, const struct xc_lab_options *in,
 		opt.organization = "contoso";
 	if (!opt.domain)
 		opt.domain = "contoso.lab";
-	if (opt.servers < 0 || opt.servers > 99 ||
+	if (opt.servers < 0 || opt.servers > 999 ||
 	    (opt.servers == 0 && !opt.edge))
 		return xc_error_set(
 		        err, XC_EINVAL,
-		        "a lab has 1 to 99 Mailbox servers (or an Edge server)");
+		        "a lab has 1 to 999 Mailbox servers (or an Edge server)");
 	if (opt.expires_in < 0 || opt.expires_in > 89)
 		return xc_error_set(
 		        err, XC_EINVAL,

@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Benchmark of excert plan against a lab organisation of N servers whose
+# every call takes LATENCY ms, as an Exchange shell does (issue 4 §7):
+#  - remote calls per server (must be 1),
+#  - wall time against the floor ceil(N / PARALLELISM) x LATENCY,
+#  - CPU of diff and plan (excert's own profile line),
+#  - peak RSS of the whole excert process.
+# Usage: bench/plan/run.sh [EXCERT]   (N, LATENCY, PARALLELISM from the
+# environment; defaults 500, 1000, 8).  Not a test: it prints numbers.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+excert=${1:-$top/build/cmd/excert}
+n=${N:-500}
+latency=${LATENCY:-1000}
+par=${PARALLELISM:-8}
+dir=$(mktemp -d /tmp/excert-bench.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+
+start=$(date +%s)
+"$excert" lab init lab --servers "$n" --hybrid --expires-in 10 \
+    --latency-ms "$latency" 2>/dev/null
+echo "lab of $n servers made in $(($(date +%s) - start)) s"
+# excert.yaml for every server of the lab, one certificate on all of them.
+python3 - "$n" <<'PY'
+import json, sys
+d = json.load(open("lab/lab.json"))
+names = sorted(d["servers"])
+with open("excert.yaml", "w") as f:
+    f.write("version: 1\norganization: contoso\nservers:\n")
+    for s in names:
+        f.write("  - {name: %s, fqdn: %s, connect: {transport: lab, path: lab}}\n"
+                % (s, d["servers"][s]["fqdn"]))
+    f.write("issuers:\n  labca: {lab: {path: lab}}\ncertificates:\n"
+            "  - name: mail\n    domains: [mail.contoso.lab, autodiscover.contoso.lab]\n"
+            "    issuer: labca\n    servers: [%s]\n    services: [IIS, SMTP]\n" % ", ".join(names))
+PY
+"$excert" validate >/dev/null
+rm -f lab/calls.log
+EXCERT_PROFILE=1 /usr/bin/time -f "time: %e s wall, %U s user, %S s system, %M KB peak RSS" \
+    "$excert" --format json plan --parallelism "$par" >plan.json 2>err.txt
+grep -E "^excert: profile|^time:" err.txt
+calls=$(wc -l <lab/calls.log)
+steps=$(python3 -c 'import json; print(json.load(open("plan.json"))["summary"]["steps"])')
+floor=$(( (n + par - 1) / par * latency ))
+python3 - "$n" "$calls" "$floor" "$steps" <<'PY'
+import re, sys
+n, calls, floor, steps = (int(x) for x in sys.argv[1:])
+err = open("err.txt").read()
+wall = float(re.search(r"time: ([0-9.]+) s wall", err).group(1))
+print("servers %d, remote calls %d (%.2f per server), plan of %d steps" % (n, calls, calls / n, steps))
+print("wall %.2f s against the floor %.2f s: %.3fx" % (wall, floor / 1000, wall / (floor / 1000)))
+PY
