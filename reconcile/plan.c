@@ -61,6 +61,8 @@ static void note(struct builder *b, const char *fmt, ...)
 	b->p->notes[b->p->nnotes++] = xc_xstrdup(buf);
 }
 
+static int target_index(const struct xc_cert *c, const char *server);
+
 static struct xc_step *add(struct builder *b, enum xc_step_kind kind,
                            const struct xc_cert *c, const char *server,
                            const char *fmt, ...)
@@ -88,6 +90,7 @@ static struct xc_step *add(struct builder *b, enum xc_step_kind kind,
 	s->server = server;
 	s->reason = xc_xstrdup(buf);
 	s->destructive = kind == XC_STEP_REMOVE;
+	s->target = server ? target_index(c, server) : -1;
 	return s;
 }
 
@@ -97,9 +100,11 @@ static void dep(struct xc_step *s, int id)
 
 	if (id <= 0 || id == s->id)
 		return;
-	for (i = 0; i < s->ndeps; i++)
-		if (s->deps[i] == id)
-			return;
+	/* Ids mostly come in increasing order: then one look suffices. */
+	if (s->ndeps && id <= s->deps[s->ndeps - 1])
+		for (i = 0; i < s->ndeps; i++)
+			if (s->deps[i] == id)
+				return;
 	{
 		void *v = s->deps;
 
@@ -340,6 +345,11 @@ static int target_index(const struct xc_cert *c, const char *server)
 {
 	size_t i;
 
+	/* Most steps name the certificate's own string: find it by
+	 * address first, so that big plans stay linear. */
+	for (i = 0; i < c->servers.n; i++)
+		if (c->servers.v[i].v == server)
+			return (int)i;
 	for (i = 0; i < c->servers.n; i++)
 		if (strcasecmp(c->servers.v[i].v, server) == 0)
 			return (int)i;
@@ -523,44 +533,56 @@ static void plan_finish(struct certplan *cp, int first_step)
 	/* Verify where something changed: on the server itself, or for the
 	 * organisation (connectors, hybrid), which every server serves. */
 	{
+		/* The steps of each server, and those of the organisation, in
+		 * one pass: big plans stay linear. */
+		size_t last = cp->b->p->nsteps;
+		size_t *count = xc_xcalloc(c->servers.n + 1, sizeof(size_t));
+		size_t *at = xc_xcalloc(c->servers.n + 2, sizeof(size_t));
+		int *bucket = xc_xcalloc(last + 1, sizeof(int));
+		int *orgsteps = xc_xcalloc(last + 1, sizeof(int));
+		size_t norg = 0;
 		bool org = false;
-		bool *on = xc_xcalloc(c->servers.n + 1, sizeof(bool));
 
-		for (j = (size_t)first_step; j <= cp->b->p->nsteps; j++) {
+		for (j = (size_t)first_step; j <= last; j++) {
 			const struct xc_step *t = &cp->b->p->steps[j - 1];
-			int ti;
 
-			if (!t->server) {
-				org = org || t->kind == XC_STEP_SET_CONNECTOR ||
-				      t->kind == XC_STEP_SET_HYBRID;
-				continue;
-			}
-			ti = target_index(c, t->server);
+			if (t->target >= 0)
+				count[t->target]++;
+			else if (!t->server)
+				orgsteps[norg++] = (int)j;
+			if (!t->server && (t->kind == XC_STEP_SET_CONNECTOR ||
+			                   t->kind == XC_STEP_SET_HYBRID))
+				org = true;
+		}
+		for (i = 0; i < c->servers.n; i++)
+			at[i + 1] = at[i] + count[i];
+		memset(count, 0, (c->servers.n + 1) * sizeof(size_t));
+		for (j = (size_t)first_step; j <= last; j++) {
+			int ti = cp->b->p->steps[j - 1].target;
+
 			if (ti >= 0)
-				on[ti] = true;
+				bucket[at[ti] + count[ti]++] = (int)j;
 		}
 		for (i = 0; i < c->servers.n; i++) {
 			struct xc_step *s;
 
-			if (!changed || !(on[i] || org || cp->fresh))
+			if (!changed || !(count[i] || org || cp->fresh))
 				continue;
 			s = add(cp->b, XC_STEP_VERIFY, c, c->servers.v[i].v,
 			        "confirm on %s that the certificate is held, enabled for its services and named where it serves",
 			        c->servers.v[i].v);
-			for (j = (size_t)first_step; j < (size_t)s->id; j++) {
-				const struct xc_step *t =
-				        &cp->b->p->steps[j - 1];
-
-				if (t->kind == XC_STEP_VERIFY)
-					continue;
-				if (!t->server ||
-				    strcasecmp(t->server, c->servers.v[i].v) ==
-				            0)
-					dep(s, (int)j);
-			}
+			/* After every change on this server and every change
+			 * of the organisation (connectors, hybrid, issue). */
+			for (k = 0; k < norg; k++)
+				dep(s, orgsteps[k]);
+			for (k = at[i]; k < at[i] + count[i]; k++)
+				dep(s, bucket[k]);
 			verify[i] = s->id;
 		}
-		free(on);
+		free(count);
+		free(at);
+		free(bucket);
+		free(orgsteps);
 	}
 	if (c->remove_superseded.set &&
 	    c->remove_superseded.v == XC_REMOVE_NEVER) {

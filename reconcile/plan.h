@@ -41,6 +41,8 @@ struct xc_step {
 	enum xc_step_kind kind;
 	const char *cert;   /* desired certificate (borrowed) */
 	const char *server; /* NULL for steps of the issuer or organisation */
+	int target;         /* index of server among the certificate's
+	                       servers, or -1 */
 	char *reason;       /* owned; why the step is needed */
 	int *deps; /* owned; ids of the steps that must be done first */
 	size_t ndeps;

@@ -14,14 +14,24 @@ excert=${1:-$top/build/cmd/excert}
 n=${N:-500}
 latency=${LATENCY:-1000}
 par=${PARALLELISM:-8}
-dir=$(mktemp -d /tmp/excert-bench.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+# KEEP=DIR keeps (and reuses) the lab there: making 500 servers' keys takes
+# minutes.
+if [ -n "${KEEP:-}" ]; then
+    dir=$KEEP
+    mkdir -p "$dir"
+else
+    dir=$(mktemp -d /tmp/excert-bench.XXXXXX)
+    trap 'rm -rf "$dir"' EXIT
+fi
 cd "$dir"
 
-start=$(date +%s)
-"$excert" lab init lab --servers "$n" --hybrid --expires-in 10 \
-    --latency-ms "$latency" 2>/dev/null
-echo "lab of $n servers made in $(($(date +%s) - start)) s"
+if [ ! -f lab/lab.json ]; then
+    start=$(date +%s)
+    "$excert" lab init lab --servers "$n" --hybrid --expires-in 10 \
+        --latency-ms "$latency" 2>/dev/null
+    echo "lab of $n servers made in $(($(date +%s) - start)) s"
+fi
+sed -i "s/\"latency_ms\": [0-9]*/\"latency_ms\": $latency/" lab/lab.json
 # excert.yaml for every server of the lab, one certificate on all of them.
 python3 - "$n" <<'PY'
 import json, sys
