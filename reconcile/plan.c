@@ -649,6 +649,17 @@ static void plan_fresh(struct certplan *cp, const char *why)
 
 	xc_cert_friendly(c, friendly, sizeof(friendly));
 	cp->fresh = true;
+	{
+		const struct xc_issuer *is =
+		        xc_config_issuer(in->cfg, c->issuer.v);
+
+		/* Said before apply stops at it: only the lab CA signs in this
+		 * version (ACME and manual issuers come with their issue). */
+		if (is && !is->lab)
+			note(cp->b,
+			     "issuer '%s' (%s) cannot be used by this version of excert yet: apply would stop at the issue step, before anything destructive",
+			     c->issuer.v, xc_issuer_kind(is));
+	}
 	if (cp->f && cp->f->nnames == 1)
 		cp->issuer_n = cp->f->names[0];
 	/* A matching pending request on the first server is reused. */
