@@ -106,6 +106,8 @@ long long xc_cmd_now(void);
 int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_init(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv);
+extern const struct xc_opt xc_status_opts[];
 extern const struct xc_opt xc_init_opts[];
 extern const struct xc_opt xc_plan_opts[];
 extern const struct xc_opt xc_drift_opts[];

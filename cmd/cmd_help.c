@@ -89,6 +89,14 @@ const struct xc_cmd xc_commands[] = {
          "Exit status: 0 in sync, 2 drift (changes pending), 1 an error or a\n"
          "server that could not be observed. --format json and markdown as\n"
          "for plan."},
+        {"status", xc_cmd_status, xc_status_opts, "",
+         "each certificate on each of its servers: thumbprint, days left, services",
+         "Observes the servers and prints, for every certificate of excert.yaml\n"
+         "and every server it belongs on, the newest usable certificate there that\n"
+         "is the desired one: its thumbprint, the days it has left, whether its\n"
+         "renewal is due, the wanted services it has, and whether IIS serves it\n"
+         "on 443. --format json for scripts. Exit status: 0, 2 when a server\n"
+         "lacks the certificate, 1 on an error."},
         {"lab", xc_cmd_lab, xc_lab_opts, "init|agent DIR",
          "the Exchange emulator: make a lab organisation, or answer as its agent",
          "excert lab init DIR makes an Exchange organisation in DIR (docs/lab.md):\n"

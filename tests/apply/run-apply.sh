@@ -54,6 +54,11 @@ in_sync() { # DESCRIPTION
 [ $? -eq 64 ] && grep -q "give --auto-approve" "$tmp/err" && ok ||
     bad "apply without a terminal: $(cat "$tmp/err")"
 
+# status before: the certificate is due everywhere.
+"$excert" status >"$tmp/out" 2>&1
+[ "$(grep -c "^mail .* 10  due     IIS, SMTP  *bound$" "$tmp/out")" = 2 ] && ok ||
+    bad "status before the renewal: $(cat "$tmp/out")"
+
 # 1. The renewal.
 "$excert" apply --auto-approve >/dev/null 2>"$tmp/err"
 r=$?
@@ -61,6 +66,9 @@ if [ $r -eq 0 ] && grep -q "applied 14 steps" "$tmp/err"; then ok; else
     bad "renewal apply: exit $r: $(tail -5 "$tmp/err")"
 fi
 in_sync "renewal"
+"$excert" --format json status >"$tmp/out" 2>&1
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["certificates"]; assert len(r)==2 and all(x["days_left"]==90 and not x["renewal_due"] and x["services"]=="IIS, SMTP" for x in r), r' "$tmp/out" &&
+    ok || bad "status after the renewal: $(cat "$tmp/out")"
 python3 - "$old" <<'PY' && ok || bad "after the renewal the lab is not as it should be"
 import json, sys
 d = json.load(open("lab/lab.json"))

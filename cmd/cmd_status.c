@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* excert status: each certificate on each of its servers, as it stands. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/output.h"
+#include "cmd/session.h"
+#include "reconcile/match.h"
+#include "reconcile/window.h"
+#include "state/services.h"
+
+const struct xc_opt xc_status_opts[] = {
+        {XC_O_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
+         "servers observed at once (default 8)"},
+        {0},
+};
+
+static const struct xc_server_obs *find(const struct xc_observation *o,
+                                        const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->nservers; i++)
+		if (strcasecmp(o->servers[i].server->name.v, name) == 0)
+			return &o->servers[i];
+	return NULL;
+}
+
+/* The newest usable certificate on so that is c, or NULL. */
+static const struct xc_obs_cert *current(const struct xc_session *ss,
+                                         const struct xc_cert *c,
+                                         const struct xc_server_obs *so)
+{
+	const struct xc_issuer_facts *f = NULL;
+	const struct xc_obs_cert *best = NULL;
+	char why[600];
+	size_t i;
+
+	for (i = 0; i < ss->facts.n; i++)
+		if (strcmp(ss->facts.facts[i].issuer, c->issuer.v) == 0)
+			f = &ss->facts.facts[i];
+	for (i = 0; so && so->ok && i < so->obs.ncerts; i++) {
+		const struct xc_obs_cert *x = &so->obs.certs[i];
+
+		if (xc_cert_matches(c, x, f, why, sizeof(why)) &&
+		    xc_cert_usable(x, ss->in.now) &&
+		    (!best || x->x.not_after > best->x.not_after))
+			best = x;
+	}
+	return best;
+}
+
+static bool bound443(const struct xc_server_obs *so, const char *thumb)
+{
+	size_t i;
+
+	for (i = 0; i < so->obs.nbindings; i++)
+		if (so->obs.bindings[i].port == 443 &&
+		    strcasecmp(so->obs.bindings[i].thumbprint, thumb) == 0)
+			return true;
+	return false;
+}
+
+int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
+{
+	struct xc_plan_args a;
+	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
+	struct xc_session ss;
+	json_t *rows = json_array();
+	bool missing = false;
+	size_t i;
+	size_t j;
+	int rc;
+	int n;
+
+	memset(&a, 0, sizeof(a));
+	n = xc_cmd_parse(ctx, xc_cmd_find("status"), argc, argv, pos,
+	                 xc_plan_args_handle, &a);
+	free(pos);
+	if (n != 0) {
+		json_decref(rows);
+		if (n > 0)
+			xc_out_usage("status takes no arguments");
+		return n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;
+	}
+	rc = xc_session_load(ctx, &ss);
+	if (rc == XC_EXIT_OK)
+		rc = xc_session_plan(&ss, &a, NULL);
+	if (rc != XC_EXIT_OK) {
+		json_decref(rows);
+		xc_session_release(&ss);
+		return rc;
+	}
+	if (ctx->format != XC_FMT_JSON)
+		printf("%-16s %-8s %-40s %6s  %-7s %-24s %s\n", "CERTIFICATE",
+		       "SERVER", "THUMBPRINT", "DAYS", "RENEW", "SERVICES",
+		       "IIS 443");
+	for (i = 0; i < ss.cfg->certificates.n; i++) {
+		const struct xc_cert *c = &XC_CERTS(ss.cfg)[i];
+
+		for (j = 0; j < c->servers.n; j++) {
+			const struct xc_server_obs *so =
+			        find(&ss.obs, c->servers.v[j].v);
+			const struct xc_obs_cert *x = current(&ss, c, so);
+			long long days =
+			        x ? (x->x.not_after - ss.in.now + 43200) / 86400
+			          : 0;
+			bool due = x &&
+			           xc_renewal_needed(c, x->x.not_before,
+			                             x->x.not_after, ss.in.now);
+			char svc[100] = "-";
+			const char *iis = "-";
+
+			if (x) {
+				xc_services_format(x->services &
+				                           c->services_mask,
+				                   svc, sizeof(svc));
+				if (c->services_mask & XC_SVC_IIS)
+					iis = bound443(so, x->x.thumbprint)
+					              ? "bound"
+					              : "NOT BOUND";
+			} else {
+				missing = true;
+			}
+			if (ctx->format == XC_FMT_JSON) {
+				json_array_append_new(
+				        rows,
+				        json_pack(
+				                "{s:s,s:s,s:b,s:o,s:o,s:b,s:o}",
+				                "certificate", c->name.v,
+				                "server", c->servers.v[j].v,
+				                "observed", so && so->ok,
+				                "thumbprint",
+				                x ? json_string(x->x.thumbprint)
+				                  : json_null(),
+				                "days_left",
+				                x ? json_integer(days)
+				                  : json_null(),
+				                "renewal_due", due, "services",
+				                x ? json_string(svc)
+				                  : json_null()));
+				continue;
+			}
+			{
+				char d[24] = "-";
+
+				if (x)
+					snprintf(d, sizeof(d), "%lld", days);
+				printf("%-16s %-8s %-40s %6s  %-7s %-24s %s\n",
+				       c->name.v, c->servers.v[j].v,
+				       x              ? x->x.thumbprint
+				       : so && so->ok ? "(none)"
+				                      : "(not observed)",
+				       d, due ? "due" : "-", svc, iis);
+			}
+		}
+	}
+	if (ctx->format == XC_FMT_JSON) {
+		json_t *doc = json_pack("{s:i,s:o}", "format_version", 1,
+		                        "certificates", rows);
+
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(doc);
+	} else {
+		json_decref(rows);
+	}
+	xc_session_release(&ss);
+	return missing ? XC_EXIT_CHANGES : XC_EXIT_OK;
+}
