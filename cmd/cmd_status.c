@@ -20,30 +20,17 @@ const struct xc_opt xc_status_opts[] = {
         {0},
 };
 
-static const struct xc_server_obs *find(const struct xc_observation *o,
-                                        const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < o->nservers; i++)
-		if (strcasecmp(o->servers[i].server->name.v, name) == 0)
-			return &o->servers[i];
-	return NULL;
-}
-
 /* The newest usable certificate on so that is c, or NULL. */
 static const struct xc_obs_cert *current(const struct xc_session *ss,
                                          const struct xc_cert *c,
                                          const struct xc_server_obs *so)
 {
-	const struct xc_issuer_facts *f = NULL;
+	const struct xc_issuer_facts *f =
+	        xc_issuer_facts_find(ss->facts.facts, ss->facts.n, c->issuer.v);
 	const struct xc_obs_cert *best = NULL;
 	char why[600];
 	size_t i;
 
-	for (i = 0; i < ss->facts.n; i++)
-		if (strcmp(ss->facts.facts[i].issuer, c->issuer.v) == 0)
-			f = &ss->facts.facts[i];
 	for (i = 0; so && so->ok && i < so->obs.ncerts; i++) {
 		const struct xc_obs_cert *x = &so->obs.certs[i];
 
@@ -104,8 +91,8 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 		const struct xc_cert *c = &XC_CERTS(ss.cfg)[i];
 
 		for (j = 0; j < c->servers.n; j++) {
-			const struct xc_server_obs *so =
-			        find(&ss.obs, c->servers.v[j].v);
+			const struct xc_server_obs *so = xc_observation_server(
+			        &ss.obs, c->servers.v[j].v);
 			const struct xc_obs_cert *x = current(&ss, c, so);
 			long long days =
 			        x ? (x->x.not_after - ss.in.now + 43200) / 86400

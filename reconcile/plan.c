@@ -146,23 +146,7 @@ size_t xc_plan_destructive(const struct xc_plan *p)
 static const struct xc_server_obs *server_obs(const struct xc_observation *o,
                                               const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < o->nservers; i++)
-		if (strcasecmp(o->servers[i].server->name.v, name) == 0)
-			return &o->servers[i];
-	return NULL;
-}
-
-static const struct xc_issuer_facts *facts_of(const struct xc_plan_input *in,
-                                              const char *issuer)
-{
-	size_t i;
-
-	for (i = 0; i < in->nfacts; i++)
-		if (strcmp(in->facts[i].issuer, issuer) == 0)
-			return &in->facts[i];
-	return NULL;
+	return xc_observation_server(o, name);
 }
 
 static void date_of(long long t, char *buf, size_t size)
@@ -850,7 +834,7 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 	cp.touched = xc_xcalloc(c->servers.n + 1, sizeof(int));
 	cp.smtp_changed = xc_xcalloc(c->servers.n + 1, sizeof(bool));
 	cp.iis_changed = xc_xcalloc(c->servers.n + 1, sizeof(bool));
-	cp.f = facts_of(in, c->issuer.v);
+	cp.f = xc_issuer_facts_find(in->facts, in->nfacts, c->issuer.v);
 	find_current(in, c, cp.f, &cur, why, sizeof(why));
 	if (!cur.cert) {
 		plan_fresh(&cp, why);

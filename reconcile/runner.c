@@ -59,17 +59,6 @@ static struct xc_new_cert *fresh_of(struct xc_run_ctx *ctx, const char *cert)
 	return NULL;
 }
 
-static const struct xc_issuer_facts *facts_of(struct xc_run_ctx *ctx,
-                                              const char *issuer)
-{
-	size_t i;
-
-	for (i = 0; i < ctx->in->nfacts; i++)
-		if (strcmp(ctx->in->facts[i].issuer, issuer) == 0)
-			return &ctx->in->facts[i];
-	return NULL;
-}
-
 /* One batch to one server; the last operation's result JSON (caller
  * frees), or an error naming what failed. */
 static int call1(struct xc_run_ctx *ctx, const char *server,
@@ -460,7 +449,8 @@ static const struct xc_obs_cert *holding(struct xc_run_ctx *ctx,
                                          const struct xc_cert *c,
                                          const struct xc_obs_server *o)
 {
-	const struct xc_issuer_facts *f = facts_of(ctx, c->issuer.v);
+	const struct xc_issuer_facts *f = xc_issuer_facts_find(
+	        ctx->in->facts, ctx->in->nfacts, c->issuer.v);
 	const struct xc_obs_cert *best = NULL;
 	char why[600];
 	size_t i;

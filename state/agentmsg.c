@@ -653,6 +653,29 @@ void xc_observation_release(struct xc_observation *o)
 	memset(o, 0, sizeof(*o));
 }
 
+const struct xc_server_obs *
+xc_observation_server(const struct xc_observation *o, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->nservers; i++)
+		if (strcasecmp(o->servers[i].server->name.v, name) == 0)
+			return &o->servers[i];
+	return NULL;
+}
+
+const struct xc_issuer_facts *
+xc_issuer_facts_find(const struct xc_issuer_facts *f, size_t n,
+                     const char *issuer)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(f[i].issuer, issuer) == 0)
+			return &f[i];
+	return NULL;
+}
+
 const struct xc_obs_cert *xc_obs_server_cert(const struct xc_obs_server *s,
                                              const char *thumbprint)
 {

@@ -115,6 +115,15 @@ void xc_obs_server_release(struct xc_obs_server *s);
 void xc_obs_org_release(struct xc_obs_org *o);
 void xc_observation_release(struct xc_observation *o);
 
+/* The observation of the server named name (any case), or NULL; borrowed. */
+const struct xc_server_obs *
+xc_observation_server(const struct xc_observation *o, const char *name);
+
+/* The facts of the issuer named issuer among n, or NULL; borrowed. */
+const struct xc_issuer_facts *
+xc_issuer_facts_find(const struct xc_issuer_facts *f, size_t n,
+                     const char *issuer);
+
 /* The certificate with this thumbprint on s, or NULL (borrowed). */
 const struct xc_obs_cert *xc_obs_server_cert(const struct xc_obs_server *s,
                                              const char *thumbprint);
