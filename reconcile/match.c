@@ -106,3 +106,31 @@ void xc_cert_friendly(const struct xc_cert *c, char *buf, size_t size)
 	else
 		snprintf(buf, size, "excert %s", c->name.v);
 }
+
+bool xc_tls_split(const char *v, char *issuer, char *subject, size_t size)
+{
+	const char *s;
+
+	if (!v || strncasecmp(v, "<I>", 3) != 0)
+		return false;
+	for (s = v + 3; *s; s++)
+		if (strncasecmp(s, "<S>", 3) == 0)
+			break;
+	if (!*s)
+		return false;
+	snprintf(issuer, size, "%.*s", (int)(s - v - 3), v + 3);
+	snprintf(subject, size, "%s", s + 3);
+	return true;
+}
+
+bool xc_tls_equal(const char *a, const char *b)
+{
+	char ai[2048];
+	char as[2048];
+	char bi[2048];
+	char bs[2048];
+
+	return xc_tls_split(a, ai, as, sizeof(ai)) &&
+	       xc_tls_split(b, bi, bs, sizeof(bi)) && xc_dn_equal(ai, bi) &&
+	       xc_dn_equal(as, bs);
+}

@@ -158,35 +158,6 @@ static void date_of(long long t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%d", &tm);
 }
 
-/* Splits "<I>issuer<S>subject"; false when it has not that form. */
-static bool split_tls(const char *v, char *issuer, char *subject, size_t size)
-{
-	const char *s;
-
-	if (!v || strncasecmp(v, "<I>", 3) != 0)
-		return false;
-	for (s = v + 3; *s; s++)
-		if (strncasecmp(s, "<S>", 3) == 0)
-			break;
-	if (!*s)
-		return false;
-	snprintf(issuer, size, "%.*s", (int)(s - v - 3), v + 3);
-	snprintf(subject, size, "%s", s + 3);
-	return true;
-}
-
-/* Whether a TlsCertificateName names issuer and subject, as Exchange
- * compares them. */
-static bool tls_names(const char *value, const char *issuer,
-                      const char *subject)
-{
-	char i[2048];
-	char s[2048];
-
-	return split_tls(value, i, s, sizeof(i)) && xc_dn_equal(i, issuer) &&
-	       xc_dn_equal(s, subject);
-}
-
 /* ---- the renewal decision ------------------------------------------ */
 
 struct current {
@@ -365,15 +336,11 @@ static void plan_tls(struct certplan *cp, enum xc_step_kind kind,
 	size_t i;
 
 	if (want) {
-		char wi[2048];
-		char ws[2048];
-
-		split_tls(want, wi, ws, sizeof(wi));
-		if (current && tls_names(current, wi, ws)) {
+		if (current && xc_tls_equal(current, want)) {
 			free(want);
 			return;
 		}
-	} else if (current && split_tls(current, ci, cs, sizeof(ci)) &&
+	} else if (current && xc_tls_split(current, ci, cs, sizeof(ci)) &&
 	           xc_dn_equal(cs, cp->c->subject.v)) {
 		/* Same subject; the issuer decides after issuance. */
 		s = add(cp->b, kind, cp->c, server,

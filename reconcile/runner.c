@@ -355,32 +355,6 @@ static int run_enable(struct xc_run_ctx *ctx, const struct xc_step *s,
 	return rc;
 }
 
-static bool same_tls(const char *a, const char *b)
-{
-	char ai[2048];
-	char as[2048];
-	char bi[2048];
-	char bs[2048];
-	const char *s;
-
-	if (!a || !b)
-		return false;
-	/* "<I>issuer<S>subject", compared name by name. */
-	if (strncasecmp(a, "<I>", 3) != 0 || strncasecmp(b, "<I>", 3) != 0)
-		return false;
-	s = strstr(a, "<S>");
-	if (!s)
-		return false;
-	snprintf(ai, sizeof(ai), "%.*s", (int)(s - a - 3), a + 3);
-	snprintf(as, sizeof(as), "%s", s + 3);
-	s = strstr(b, "<S>");
-	if (!s)
-		return false;
-	snprintf(bi, sizeof(bi), "%.*s", (int)(s - b - 3), b + 3);
-	snprintf(bs, sizeof(bs), "%s", s + 3);
-	return xc_dn_equal(ai, bi) && xc_dn_equal(as, bs);
-}
-
 static int run_set(struct xc_run_ctx *ctx, const struct xc_step *s,
                    struct xc_step_result *res, struct xc_error *err)
 {
@@ -398,7 +372,7 @@ static int run_set(struct xc_run_ctx *ctx, const struct xc_step *s,
 			        "the new certificate's names are not known yet");
 		value = xc_tls_certificate_name(n->issuer, n->subject);
 	}
-	if (s->conditional && same_tls(value, s->old_value)) {
+	if (s->conditional && xc_tls_equal(value, s->old_value)) {
 		snprintf(res->detail, sizeof(res->detail),
 		         "not needed: the value stays %s", value);
 		free(value);
@@ -505,7 +479,7 @@ static int run_verify(struct xc_run_ctx *ctx, const struct xc_cert *c,
 
 		for (j = 0; j < o.nrconns; j++)
 			if (strcasecmp(o.rconns[j].identity, id) == 0 &&
-			    !same_tls(o.rconns[j].tls_name, tls))
+			    !xc_tls_equal(o.rconns[j].tls_name, tls))
 				rc = xc_error_set(
 				        err, XC_ERR,
 				        "receive connector '%s' names %s", id,
