@@ -87,6 +87,7 @@ struct xc_cmd_source {
 	char label[512]; /* "excert.yaml" or "HEAD~1:excert.yaml" */
 	char commit[41]; /* "" outside a repository */
 	bool dirty;      /* the work-tree file differs from the commit */
+	char sha256[65]; /* of the file's bytes, for saved plans */
 };
 
 /*
@@ -112,6 +113,8 @@ extern const struct xc_opt xc_init_opts[];
 extern const struct xc_opt xc_plan_opts[];
 extern const struct xc_opt xc_drift_opts[];
 extern const struct xc_opt xc_apply_opts[];
+extern const struct xc_opt xc_show_opts[];
+int xc_cmd_show(struct xc_ctx *ctx, int argc, char **argv);
 
 struct xc_plan;
 struct xc_store;
@@ -129,5 +132,10 @@ void xc_cmd_issued_free(struct xc_issued *v, size_t n);
 void xc_plan_print_text(const struct xc_plan *p,
                         const struct xc_cmd_source *src, const char *org,
                         const char *title, FILE *fp, bool color);
+
+/* Prints a plan as markdown, for a pull-request comment. */
+void xc_plan_print_markdown(const struct xc_plan *p,
+                            const struct xc_cmd_source *src, const char *org,
+                            FILE *fp);
 
 #endif

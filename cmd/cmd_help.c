@@ -73,8 +73,10 @@ const struct xc_cmd xc_commands[] = {
          "comment) print the same plan. A certificate whose servers cannot all\n"
          "be observed is left alone, and the plan says so.\n"
          "Exit status: 0; with --detailed-exitcode 0 no changes, 2 changes;\n"
-         "1 on an error or when a certificate had to be left alone."},
-        {"apply", xc_cmd_apply, xc_apply_opts, "",
+         "1 on an error or when a certificate had to be left alone.\n"
+         "-o PLAN also saves it for excert apply PLAN; --observation FILE plans\n"
+         "from an observation saved by excert observe -o instead of observing."},
+        {"apply", xc_cmd_apply, xc_apply_opts, "[PLAN]",
          "make the plan and carry it out, step by step",
          "Observes, plans (as excert plan does), shows the plan, asks for 'yes'\n"
          "(or not, with --auto-approve), then carries the steps out in order,\n"
@@ -82,6 +84,9 @@ const struct xc_cmd xc_commands[] = {
          "after it runs, so nothing destructive follows a failure. Before each\n"
          "removal it observes the server again and refuses to remove a\n"
          "certificate that is still bound or is the last usable one.\n"
+         "With PLAN, a plan saved by excert plan -o: observes again and carries\n"
+         "that plan out without asking, but refuses (and says what changed) if\n"
+         "excert.yaml or the organisation is no longer what it was made from.\n"
          "Exit status: 0 done, 1 a step failed or a certificate was left alone."},
         {"drift", xc_cmd_plan, xc_drift_opts, "",
          "say whether the organisation is as excert.yaml says (for CI)",
@@ -89,6 +94,12 @@ const struct xc_cmd xc_commands[] = {
          "Exit status: 0 in sync, 2 drift (changes pending), 1 an error or a\n"
          "server that could not be observed. --format json and markdown as\n"
          "for plan."},
+        {"show", xc_cmd_show, xc_show_opts, "[PLAN]",
+         "print a saved plan (default: the last one apply carried out)",
+         "Prints a plan saved by excert plan -o PLAN as plan printed it, with\n"
+         "the time it was made for and its targets; without PLAN, the last plan\n"
+         "excert apply carried out on this machine (kept in the state directory).\n"
+         "--format json prints the saved document, markdown a table."},
         {"status", xc_cmd_status, xc_status_opts, "",
          "each certificate on each of its servers: thumbprint, days left, services",
          "Observes the servers and prints, for every certificate of excert.yaml\n"

@@ -10,22 +10,28 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "providers/exchange/observe.h"
+#include "providers/issuers.h"
+#include "state/obsfile.h"
+#include "state/store.h"
 #include "state/services.h"
 #include "state/x509.h"
 
-enum { OPT_SERVER = 100, OPT_PARALLELISM };
+enum { OPT_SERVER = 100, OPT_PARALLELISM, OPT_OUT };
 
 const struct xc_opt xc_observe_opts[] = {
         {OPT_SERVER, 0, "server", XC_OPT_VALUE, "NAME",
          "observe this server only"},
         {OPT_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
          "servers observed at once (default 8)"},
+        {OPT_OUT, 'o', "out", XC_OPT_VALUE, "FILE",
+         "also save the observation, as the agents sent it, for plan --observation"},
         {0},
 };
 
 struct observe_args {
 	const char *server;
 	int parallelism;
+	const char *out;
 };
 
 static int handle(void *arg, int id, const char *value)
@@ -36,6 +42,10 @@ static int handle(void *arg, int id, const char *value)
 
 	if (id == OPT_SERVER) {
 		a->server = value;
+		return 0;
+	}
+	if (id == OPT_OUT) {
+		a->out = value;
 		return 0;
 	}
 	n = strtol(value, &end, 10);
@@ -158,9 +168,35 @@ static void print_text(const struct xc_observation *o)
 		printf("  no hybrid configuration\n");
 }
 
+/* observe -o: the replies with what is known of the issuers, so that a
+ * plan from the file is the plan excert would have made then. */
+static int save(const struct xc_observation *o, const struct xc_config *cfg,
+                const char *base, const char *path)
+{
+	struct xc_issuer_table facts;
+	struct xc_error err;
+	char *text;
+	int rc;
+
+	xc_error_clear(&err);
+	if (xc_issuers_load(&facts, cfg, base, &err) < 0) {
+		xc_out_err(&err);
+		return -1;
+	}
+	text = xc_obsfile_dump(o, &facts, cfg->organization.v,
+	                       (long long)time(NULL));
+	xc_issuers_release(&facts);
+	rc = text ? xc_write_file_atomic(path, text, strlen(text), 0644, &err)
+	          : xc_error_set(&err, XC_ENOMEM, "cannot write '%s'", path);
+	free(text);
+	if (rc < 0)
+		xc_out_err(&err);
+	return rc;
+}
+
 int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv)
 {
-	struct observe_args a = {NULL, 8};
+	struct observe_args a = {NULL, 8, NULL};
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	struct xc_config *cfg = NULL;
 	struct xc_observation o;
@@ -197,6 +233,8 @@ int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv)
 			failed = 1;
 		}
 	}
+	if (a.out && save(&o, cfg, base, a.out) < 0)
+		failed = 1;
 	if (ctx->format == XC_FMT_JSON) {
 		char *json = xc_observation_json(&o);
 

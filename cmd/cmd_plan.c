@@ -10,22 +10,30 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
+#include "cmd/planfile.h"
 #include "cmd/session.h"
 #include "reconcile/plan.h"
+#include "state/obsfile.h"
 #include "state/services.h"
 #include "state/store.h"
 
 const struct xc_opt xc_drift_opts[] = {
         {XC_O_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
          "only this certificate (repeatable)"},
+        {XC_O_OBSERVATION, 0, "observation", XC_OPT_VALUE, "FILE",
+         "check against a saved observation (excert observe -o) instead of observing"},
         {XC_O_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
          "servers observed at once (default 8)"},
         {0},
 };
 
 const struct xc_opt xc_plan_opts[] = {
+        {XC_O_OUT, 'o', "out", XC_OPT_VALUE, "PLAN",
+         "also save the plan to PLAN, for excert apply PLAN and excert show PLAN"},
         {XC_O_DETAILED, 0, "detailed-exitcode", XC_OPT_FLAG, NULL,
          "exit 2 when there are changes, 0 when there are none"},
+        {XC_O_OBSERVATION, 0, "observation", XC_OPT_VALUE, "FILE",
+         "plan from a saved observation (excert observe -o) instead of observing"},
         {XC_O_TARGET, 0, "target", XC_OPT_VALUE, "NAME",
          "plan only this certificate (repeatable)"},
         {XC_O_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
@@ -112,115 +120,79 @@ void xc_plan_print_text(const struct xc_plan *p,
 	if (p->nsteps)
 		fprintf(fp, "\nPlan: %zu step%s, %zu destructive.\n", p->nsteps,
 		        p->nsteps == 1 ? "" : "s", xc_plan_destructive(p));
+	else if (p->blocked)
+		fprintf(fp,
+		        "\nNo steps: %zu certificate%s left alone, as the notes say.\n",
+		        p->blocked, p->blocked == 1 ? "" : "s");
 	else
 		fprintf(fp,
 		        "\nNo changes: the organisation is as excert.yaml says.\n");
 }
 
-static void print_markdown(const struct xc_plan *p,
-                           const struct xc_cmd_source *src, const char *org)
+void xc_plan_print_markdown(const struct xc_plan *p,
+                            const struct xc_cmd_source *src, const char *org,
+                            FILE *fp)
 {
 	size_t i;
 	size_t j;
 
-	printf("### excert plan for %s\n\n", org);
-	printf("From `%s`%s%.12s%s.\n\n", src->label,
-	       src->commit[0] ? " at commit `" : "", src->commit,
-	       src->commit[0] ? "`" : "");
+	fprintf(fp, "### excert plan for %s\n\n", org);
+	fprintf(fp, "From `%s`%s%.12s%s.\n\n", src->label,
+	        src->commit[0] ? " at commit `" : "", src->commit,
+	        src->commit[0] ? "`" : "");
 	if (!p->nsteps) {
-		printf("**No changes.**\n");
+		fprintf(fp,
+		        p->blocked
+		                ? "**No steps: certificates left alone, as the notes say.**\n"
+		                : "**No changes.**\n");
 	} else {
-		printf("| # | step | certificate | on | why | after |\n");
-		printf("| --- | --- | --- | --- | --- | --- |\n");
+		fprintf(fp, "| # | step | certificate | on | why | after |\n");
+		fprintf(fp, "| --- | --- | --- | --- | --- | --- |\n");
 		for (i = 0; i < p->nsteps; i++) {
 			const struct xc_step *s = &p->steps[i];
 
-			printf("| %d | %s%s%s | %s | %s | %s |", s->id,
-			       s->destructive ? "**" : "",
-			       xc_step_kind_names[s->kind],
-			       s->destructive ? "** (destructive)" : "",
-			       s->cert, target_of(s), s->reason);
+			fprintf(fp, "| %d | %s%s%s | %s | %s | %s |", s->id,
+			        s->destructive ? "**" : "",
+			        xc_step_kind_names[s->kind],
+			        s->destructive ? "** (destructive)" : "",
+			        s->cert, target_of(s), s->reason);
 			for (j = 0; j < s->ndeps; j++)
-				printf("%s%d", j ? ", " : " ", s->deps[j]);
-			printf(" |\n");
+				fprintf(fp, "%s%d", j ? ", " : " ", s->deps[j]);
+			fprintf(fp, " |\n");
 		}
-		printf("\n**%zu steps, %zu destructive.**\n", p->nsteps,
-		       xc_plan_destructive(p));
+		fprintf(fp, "\n**%zu steps, %zu destructive.**\n", p->nsteps,
+		        xc_plan_destructive(p));
 	}
 	for (i = 0; i < p->nnotes; i++)
-		printf("%s- %s\n", i ? "" : "\nNotes:\n\n", p->notes[i]);
+		fprintf(fp, "%s- %s\n", i ? "" : "\nNotes:\n\n", p->notes[i]);
 }
 
-static json_t *str_or_null(const char *s)
+/* plan -o: the plan with what apply PLAN will check. */
+static int save(struct xc_session *ss, const struct xc_plan_args *a)
 {
-	return s && *s ? json_string(s) : json_null();
-}
+	struct xc_plan_basis basis;
+	struct xc_error err;
+	char **facts = NULL;
+	size_t nfacts = 0;
+	int rc;
 
-static void print_json(const struct xc_plan *p, const struct xc_cmd_source *src,
-                       const char *org)
-{
-	json_t *steps = json_array();
-	json_t *notes = json_array();
-	json_t *doc;
-	size_t i;
-	size_t j;
-
-	for (i = 0; i < p->nsteps; i++) {
-		const struct xc_step *s = &p->steps[i];
-		json_t *deps = json_array();
-		json_t *o;
-
-		for (j = 0; j < s->ndeps; j++)
-			json_array_append_new(deps, json_integer(s->deps[j]));
-		o = json_pack("{s:i,s:s,s:s,s:o,s:s,s:o,s:b,s:b}", "id", s->id,
-		              "kind", xc_step_kind_names[s->kind],
-		              "certificate", s->cert, "server",
-		              str_or_null(s->server), "reason", s->reason,
-		              "depends_on", deps, "destructive", s->destructive,
-		              "conditional", s->conditional);
-		if (s->thumbprint[0])
-			json_object_set_new(o, "thumbprint",
-			                    json_string(s->thumbprint));
-		if (s->kind == XC_STEP_ENABLE) {
-			char svc[100];
-
-			xc_services_format(s->services, svc, sizeof(svc));
-			json_object_set_new(o, "services", json_string(svc));
-		}
-		if (s->kind == XC_STEP_SET_CONNECTOR ||
-		    s->kind == XC_STEP_SET_HYBRID) {
-			json_object_set_new(o, "connector",
-			                    str_or_null(s->connector));
-			json_object_set_new(o, "value", str_or_null(s->value));
-			json_object_set_new(o, "old_value",
-			                    str_or_null(s->old_value));
-		}
-		if (s->service)
-			json_object_set_new(o, "service",
-			                    json_string(s->service));
-		if (s->issuer)
-			json_object_set_new(o, "issuer",
-			                    json_string(s->issuer));
-		if (s->from_server)
-			json_object_set_new(o, "from",
-			                    json_string(s->from_server));
-		if (s->reuse_request[0])
-			json_object_set_new(o, "reuses_request",
-			                    json_string(s->reuse_request));
-		json_array_append_new(steps, o);
-	}
-	for (i = 0; i < p->nnotes; i++)
-		json_array_append_new(notes, json_string(p->notes[i]));
-	doc = json_pack("{s:i,s:s,s:{s:s,s:o,s:b},s:o,s:o,s:{s:i,s:i,s:i}}",
-	                "format_version", 1, "organization", org, "source",
-	                "file", src->label, "commit", str_or_null(src->commit),
-	                "dirty", src->dirty, "steps", steps, "notes", notes,
-	                "summary", "steps", (json_int_t)p->nsteps,
-	                "destructive", (json_int_t)xc_plan_destructive(p),
-	                "blocked", (json_int_t)p->blocked);
-	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	putchar('\n');
-	json_decref(doc);
+	xc_observation_facts(&ss->obs, &ss->facts, &facts, &nfacts);
+	basis.planned_for = ss->in.now;
+	basis.targets = a->targets;
+	basis.ntargets = a->ntargets;
+	basis.facts = facts;
+	basis.nfacts = nfacts;
+	xc_error_clear(&err);
+	rc = xc_plan_save(a->out, &ss->plan, &ss->src, ss->cfg->organization.v,
+	                  &basis, &err);
+	xc_strv_free(facts, nfacts);
+	if (rc < 0)
+		xc_out_err(&err);
+	else
+		fprintf(stderr,
+		        "excert: plan saved to %s; carry it out with excert apply %s\n",
+		        a->out, a->out);
+	return rc;
 }
 
 int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
@@ -264,11 +236,20 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	if (rc == XC_EXIT_OK) {
 		const char *org = ss.cfg->organization.v;
 
-		if (ctx->format == XC_FMT_JSON)
-			print_json(&ss.plan, &ss.src, org);
-		else if (ctx->format == XC_FMT_MARKDOWN)
-			print_markdown(&ss.plan, &ss.src, org);
-		else
+		if (a.out && save(&ss, &a) < 0) {
+			xc_session_release(&ss);
+			return XC_EXIT_ERROR;
+		}
+		if (ctx->format == XC_FMT_JSON) {
+			json_t *doc = xc_plan_json(&ss.plan, &ss.src, org);
+
+			json_dumpf(doc, stdout,
+			           JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			putchar('\n');
+			json_decref(doc);
+		} else if (ctx->format == XC_FMT_MARKDOWN) {
+			xc_plan_print_markdown(&ss.plan, &ss.src, org, stdout);
+		} else
 			xc_plan_print_text(&ss.plan, &ss.src, org, argv[0],
 			                   stdout,
 			                   isatty(1) && !getenv("NO_COLOR"));

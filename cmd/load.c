@@ -12,6 +12,7 @@
 #include "reconcile/plan.h"
 #include "state/config.h"
 #include "state/store.h"
+#include "state/x509.h"
 #include "state/xalloc.h"
 #include "state/ytree.h"
 
@@ -36,6 +37,7 @@ int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
 		snprintf(info->label, sizeof(info->label), "%s", src.label);
 		snprintf(info->commit, sizeof(info->commit), "%s", src.commit);
 		info->dirty = src.dirty;
+		xc_sha256_hex(src.data, src.len, info->sha256);
 	}
 	xc_diags_init(&diags);
 	rc = xc_config_load(out, src.data, src.len, src.label, &diags);

@@ -9,7 +9,9 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "providers/exchange/observe.h"
+#include "state/buf.h"
 #include "state/config.h"
+#include "state/store.h"
 
 int xc_plan_args_handle(void *arg, int id, const char *value)
 {
@@ -23,6 +25,12 @@ int xc_plan_args_handle(void *arg, int id, const char *value)
 		return 0;
 	case XC_O_AUTO:
 		a->auto_approve = true;
+		return 0;
+	case XC_O_OBSERVATION:
+		a->observation = value;
+		return 0;
+	case XC_O_OUT:
+		a->out = value;
 		return 0;
 	case XC_O_TARGET:
 		if (a->ntargets == 64) {
@@ -69,6 +77,39 @@ static double mono(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* The observation file at path, in place of observing. */
+static int load_observation(struct xc_session *s, const char *path,
+                            struct xc_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = xc_read_file(path, XC_OBSFILE_MAX, &text, &len, err);
+
+	if (rc == 0)
+		rc = xc_obsfile_load(&s->obs, &s->facts, s->cfg, text, len,
+		                     path, err);
+	free(text);
+	return rc;
+}
+
+/* The last observation, kept in the state directory for whoever wants to
+ * see what excert saw (plan --observation takes it). */
+static void keep_observation(struct xc_session *s, struct xc_store *store)
+{
+	struct xc_error err;
+	char *text;
+
+	if (!store)
+		return;
+	text = xc_obsfile_dump(&s->obs, &s->facts, s->cfg->organization.v,
+	                       (long long)time(NULL));
+	xc_error_clear(&err);
+	if (text && xc_store_write(store, "observation.json", text,
+	                           strlen(text), 0600, &err) < 0)
+		xc_out_err(&err);
+	free(text);
+}
+
 int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
                     struct xc_store *store)
 {
@@ -78,15 +119,23 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 	size_t i;
 
 	xc_error_clear(&err);
-	if (xc_issuers_load(&s->facts, s->cfg, s->base, &err) < 0) {
-		xc_out_err(&err);
-		return XC_EXIT_ERROR;
-	}
 	t0 = mono();
-	if (xc_observe(&s->obs, s->cfg, s->base, NULL,
-	               a->parallelism ? a->parallelism : 8, &err) < 0) {
-		xc_out_err(&err);
-		return XC_EXIT_ERROR;
+	if (a->observation) {
+		if (load_observation(s, a->observation, &err) < 0) {
+			xc_out_err(&err);
+			return XC_EXIT_ERROR;
+		}
+	} else {
+		if (xc_issuers_load(&s->facts, s->cfg, s->base, &err) < 0) {
+			xc_out_err(&err);
+			return XC_EXIT_ERROR;
+		}
+		if (xc_observe(&s->obs, s->cfg, s->base, NULL,
+		               a->parallelism ? a->parallelism : 8, &err) < 0) {
+			xc_out_err(&err);
+			return XC_EXIT_ERROR;
+		}
+		keep_observation(s, store);
 	}
 	s->observe_seconds = mono() - t0;
 	for (i = 0; i < s->obs.nservers; i++)
@@ -96,7 +145,7 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 	s->in.obs = &s->obs;
 	s->in.facts = s->facts.facts;
 	s->in.nfacts = s->facts.n;
-	s->in.now = xc_cmd_now();
+	s->in.now = a->now ? a->now : xc_cmd_now();
 	s->in.targets = a->targets;
 	s->in.ntargets = a->ntargets;
 	s->in.nissued = xc_cmd_load_issued(store, &s->obs, &s->issued);

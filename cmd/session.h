@@ -12,6 +12,7 @@
 
 #include "cmd/cmd.h"
 #include "providers/issuers.h"
+#include "state/obsfile.h"
 #include "reconcile/plan.h"
 #include "state/observed.h"
 
@@ -21,6 +22,8 @@ enum xc_plan_opt {
 	XC_O_DETAILED,
 	XC_O_AUTO,
 	XC_O_WAIT,
+	XC_O_OBSERVATION,
+	XC_O_OUT,
 };
 
 struct xc_plan_args {
@@ -30,6 +33,9 @@ struct xc_plan_args {
 	bool detailed;
 	bool auto_approve;
 	int wait;
+	const char *observation; /* --observation FILE: plan offline */
+	const char *out;         /* plan -o PLAN */
+	long long now;           /* apply PLAN: the plan's time; 0 = now */
 };
 
 /* The option handler for xc_cmd_parse; arg is a struct xc_plan_args. */
@@ -54,8 +60,10 @@ struct xc_session {
 int xc_session_load(struct xc_ctx *ctx, struct xc_session *s);
 
 /*
- * Observes (printing every server that could not be observed), reads what
- * store holds of interrupted applies (store may be NULL), and plans.
+ * Observes (printing every server that could not be observed), or reads
+ * the observation file of a->observation; reads what store holds of
+ * interrupted applies (store may be NULL), keeps a live observation there
+ * as observation.json, and plans for a->now (0: xc_cmd_now()).
  * XC_EXIT_OK, or the exit code after printing why.
  */
 int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,

@@ -71,11 +71,5 @@ int xc_issuers_load(struct xc_issuer_table *out, const struct xc_config *cfg,
 
 void xc_issuers_release(struct xc_issuer_table *t)
 {
-	size_t i;
-
-	for (i = 0; i < t->nstrings; i++)
-		free(t->strings[i]);
-	free(t->strings);
-	free(t->facts);
-	memset(t, 0, sizeof(*t));
+	xc_issuer_table_release(t);
 }

@@ -10,14 +10,8 @@
 #include <stddef.h>
 
 #include "state/config.h"
+#include "state/obsfile.h"
 #include "state/observed.h"
-
-struct xc_issuer_table {
-	struct xc_issuer_facts *facts; /* owned, one per issuer */
-	size_t n;
-	char **strings; /* owned storage behind facts[].names */
-	size_t nstrings;
-};
 
 /* Reads what is known of every issuer of cfg (paths relative to
  * base_dir).  0, or a negative xc_code with err set (a lab CA that cannot

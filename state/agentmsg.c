@@ -646,10 +646,13 @@ void xc_observation_release(struct xc_observation *o)
 {
 	size_t i;
 
-	for (i = 0; i < o->nservers; i++)
+	for (i = 0; i < o->nservers; i++) {
 		xc_obs_server_release(&o->servers[i].obs);
+		free(o->servers[i].raw);
+	}
 	free(o->servers);
 	xc_obs_org_release(&o->org);
+	free(o->org_raw);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "state/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,4 +81,38 @@ char *xc_buf_detach(struct xc_buf *b, size_t *len_out)
 		*len_out = b->len;
 	xc_buf_init(b, b->max);
 	return p;
+}
+
+int xc_read_file(const char *path, size_t max, char **out, size_t *len_out,
+                 struct xc_error *err)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct xc_buf b;
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+
+	*out = NULL;
+	if (!fp)
+		return xc_error_set(
+		        err, errno == ENOENT ? XC_ENOTFOUND : XC_EIO,
+		        "cannot read '%s': %s", path, strerror(errno));
+	xc_buf_init(&b, max);
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (xc_buf_add(&b, chunk, n) < 0)
+			rc = xc_error_set(err, XC_ENOMEM,
+			                  "'%s' is larger than %zu bytes", path,
+			                  max);
+	if (rc == 0 && ferror(fp))
+		rc = xc_error_set(err, XC_EIO, "cannot read '%s'", path);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc < 0) {
+		xc_buf_release(&b);
+		return rc;
+	}
+	if (!b.ptr)
+		xc_buf_add(&b, "", 0);
+	*out = xc_buf_detach(&b, len_out);
+	return 0;
 }

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "state/error.h"
+
 struct xc_buf {
 	char *ptr;  /* owned; NULL until the first byte is added */
 	size_t len; /* bytes in use, not counting the terminating NUL */
@@ -37,5 +39,13 @@ const char *xc_buf_cstr(const struct xc_buf *b);
 
 /* Hands the bytes to the caller (caller frees) and empties b. */
 char *xc_buf_detach(struct xc_buf *b, size_t *len_out);
+
+/*
+ * Reads the whole file at path ("-": standard input), at most max bytes.
+ * 0 with *out (NUL-terminated, caller frees) and *len_out; or XC_ENOTFOUND,
+ * XC_ENOMEM (larger than max) or XC_EIO with err naming the file.
+ */
+int xc_read_file(const char *path, size_t max, char **out, size_t *len_out,
+                 struct xc_error *err);
 
 #endif

@@ -92,6 +92,8 @@ struct xc_server_obs {
 	struct xc_error err; /* when !ok: names the server and what failed */
 	struct xc_obs_server obs;
 	double seconds; /* the round trip */
+	char *raw;      /* owned: the observe result as the agent sent it
+	                   (compact JSON), for saving; NULL when !ok */
 };
 
 struct xc_observation {
@@ -101,6 +103,7 @@ struct xc_observation {
 	struct xc_error org_err;
 	struct xc_obs_org org;
 	const struct xc_server *org_from; /* the server that answered it */
+	char *org_raw; /* owned: the observe_org result as sent, or NULL */
 };
 
 /* The issuer names (Exchange's rendering) that an issuer signs with, as

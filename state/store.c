@@ -483,6 +483,49 @@ fail:
 	return io_error(err, e, what, s, name);
 }
 
+int xc_write_file_atomic(const char *path, const void *data, size_t len,
+                         int mode, struct xc_error *err)
+{
+	size_t n = strlen(path) + 64;
+	char *tmp = xc_xmalloc(n);
+	char *dup;
+	int fd;
+	int e;
+
+	snprintf(tmp, n, "%s~tmp.%ld.%lu", path, (long)getpid(),
+	         (unsigned long)atomic_fetch_add(&tmp_counter, 1));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	          0600);
+	if (fd < 0) {
+		e = errno;
+		free(tmp);
+		return xc_error_set(err, XC_EIO, "cannot write '%s': %s", path,
+		                    strerror(e));
+	}
+	if (write_all(fd, data, len) != 0 || fchmod(fd, (mode_t)mode) != 0 ||
+	    fsync(fd) != 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return xc_error_set(err, XC_EIO, "cannot write '%s': %s", path,
+		                    strerror(e));
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		e = errno;
+		unlink(tmp);
+		free(tmp);
+		return xc_error_set(err, XC_EIO, "cannot write '%s': %s", path,
+		                    strerror(e));
+	}
+	free(tmp);
+	dup = xc_xstrdup(path);
+	fsync_parent(dup);
+	free(dup);
+	return 0;
+}
+
 int xc_store_read(struct xc_store *s, const char *name, size_t max, char **out,
                   size_t *len_out, struct xc_error *err)
 {

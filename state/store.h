@@ -191,4 +191,14 @@ int xc_store_journal_read(struct xc_store *s, char ***lines_out, size_t *n_out,
 /* Frees the n lines of xc_store_journal_read and the array; NULL is fine. */
 void xc_store_lines_free(char **lines, size_t n);
 
+/*
+ * Replaces the file at path (anywhere, e.g. a saved plan) with len bytes of
+ * data, atomically and durably: a temporary file beside it, fsync, rename,
+ * fsync of the directory.  Mode as for xc_store_write.  0 or XC_EIO with
+ * err naming the file; on failure path is unchanged and no temporary file
+ * is left.
+ */
+int xc_write_file_atomic(const char *path, const void *data, size_t len,
+                         int mode, struct xc_error *err);
+
 #endif

@@ -40,6 +40,17 @@ void xc_thumbprint(const unsigned char *der, size_t len, char out[41])
 }
 
 /* The short names Windows' X500DistinguishedName writes. */
+void xc_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned n = 0;
+	size_t i;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 static const char *win_type(int nid, char *buf, size_t size)
 {
 	switch (nid) {

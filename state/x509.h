@@ -38,6 +38,9 @@ void xc_x509_release(struct xc_x509 *x);
 /* SHA-1 thumbprint of any DER blob, upper-case hex (41 bytes with NUL). */
 void xc_thumbprint(const unsigned char *der, size_t len, char out[41]);
 
+/* The SHA-256 of len bytes of data, as 64 lowercase hex digits. */
+void xc_sha256_hex(const void *data, size_t len, char out[65]);
+
 /*
  * Exchange's TlsCertificateName for an issuer and a subject (Exchange's
  * strings): "<I>" issuer "<S>" subject.  Caller frees.

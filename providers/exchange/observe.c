@@ -78,13 +78,18 @@ static void observe_one(struct pool *p, struct xc_server_obs *so)
 		goto out;
 	}
 	so->ok = true;
+	so->raw = reply.results[0].json;
+	reply.results[0].json = NULL;
 	if (with_org) {
 		if (xc_parse_observe_org(&p->o->org, reply.results[1].json,
-		                         &p->o->org_err) < 0)
+		                         &p->o->org_err) < 0) {
 			xc_error_prefix(&p->o->org_err,
 			                "server '%s': ", s->name.v);
-		else
+		} else {
 			p->o->org_ok = true;
+			p->o->org_raw = reply.results[1].json;
+			reply.results[1].json = NULL;
+		}
 	}
 out:
 	if (with_org && !p->o->org_ok && !p->o->org_err.msg[0])
