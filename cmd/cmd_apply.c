@@ -11,6 +11,7 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "cmd/planfile.h"
+#include "cmd/progress.h"
 #include "cmd/session.h"
 #include "state/obsfile.h"
 #include "state/store.h"
@@ -32,8 +33,9 @@ const struct xc_opt xc_apply_opts[] = {
 };
 
 struct progress {
-	size_t total;
+	struct xc_progress show;
 	struct xc_store *store; /* the journal, or NULL */
+	const char *commit;     /* of the desired state; NULL outside git */
 };
 
 static void iso_now(char *buf, size_t size)
@@ -71,7 +73,7 @@ static void event(void *arg, const struct xc_step *s,
 	                                     "FAILED", "not run"};
 
 	journal(p->store,
-	        json_pack("{s:s,s:i,s:s,s:s,s:o,s:s,s:s}", "event",
+	        json_pack("{s:s,s:i,s:s,s:s,s:o,s:s,s:s,s:o}", "event",
 	                  done ? "step-end" : "step-start", "step", s->id,
 	                  "kind", xc_step_kind_names[s->kind], "certificate",
 	                  s->cert, "server",
@@ -80,16 +82,10 @@ static void event(void *arg, const struct xc_step *s,
 	                  "detail",
 	                  done ? (res->state == XC_STEP_FAILED ? res->err.msg
 	                                                       : res->detail)
-	                       : ""));
-	if (!done) {
-		fprintf(stderr, "[%d/%zu] %s%s%s (%s) ...\n", s->id, p->total,
-		        xc_step_kind_names[s->kind], s->server ? " on " : "",
-		        s->server ? s->server : "", s->cert);
-		return;
-	}
-	fprintf(stderr, "[%d/%zu] %s: %s\n", s->id, p->total,
-	        states[res->state],
-	        res->state == XC_STEP_FAILED ? res->err.msg : res->detail);
+	                       : "",
+	                  "commit",
+	                  p->commit ? json_string(p->commit) : json_null()));
+	xc_progress_step(&p->show, s, res, done);
 }
 
 /* run through the plan, with progress on stderr */
@@ -214,8 +210,9 @@ static int carry_out(struct xc_session *ss, struct xc_store *store,
 	                  saved ? json_string(saved) : json_null()));
 	xc_world_init(&world, ss->cfg, ss->base, store);
 	xc_run_init(&rc_ctx.run, &ss->in, &world);
-	rc_ctx.progress.total = plan->nsteps;
+	xc_progress_init(&rc_ctx.progress.show, plan, stderr);
 	rc_ctx.progress.store = store;
+	rc_ctx.progress.commit = ss->src.commit[0] ? ss->src.commit : NULL;
 	runner.run = run;
 	runner.event = ev;
 	runner.ctx = &rc_ctx;
@@ -233,6 +230,7 @@ static int carry_out(struct xc_session *ss, struct xc_store *store,
 	journal(store, json_pack("{s:s,s:s}", "event", "apply-end", "result",
 	                         rc == XC_EXIT_OK ? "done" : "stopped"));
 	free(results);
+	xc_progress_release(&rc_ctx.progress.show);
 	xc_run_release(&rc_ctx.run);
 	xc_world_release(&world);
 	return rc;

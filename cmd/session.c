@@ -110,6 +110,23 @@ static void keep_observation(struct xc_session *s, struct xc_store *store)
 	free(text);
 }
 
+/* The high-water mark of this process's resident memory, without its
+ * children (an out-of-process lab or ssh); -1 when unknown. */
+static long peak_rss_kb(void)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	fclose(fp);
+	return kb;
+}
+
 int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
                     struct xc_store *store)
 {
@@ -160,8 +177,9 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 	/* EXCERT_PROFILE=1: where the time went, for bench/. */
 	if (getenv("EXCERT_PROFILE")) /* NOLINT(concurrency-mt-unsafe) */
 		fprintf(stderr,
-		        "excert: profile: observe %.3f s wall, plan %.3f ms cpu, %zu servers\n",
-		        s->observe_seconds, s->plan_ms, s->obs.nservers);
+		        "excert: profile: observe %.3f s wall, plan %.3f ms cpu, %zu servers, peak RSS %ld KB (this process)\n",
+		        s->observe_seconds, s->plan_ms, s->obs.nservers,
+		        peak_rss_kb());
 	return XC_EXIT_OK;
 }
 

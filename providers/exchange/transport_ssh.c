@@ -8,6 +8,7 @@
  * what is read.  Nothing excert.yaml says is put on a command line but the
  * host, port, user and file names, each as one argument.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -191,6 +192,24 @@ static int classify(const struct ssh_transport *t, int status,
 	                    status, line[0] ? line : "no message");
 }
 
+static void close_pipes(int in[2], int out[2], int er[2])
+{
+	int *all[3] = {in, out, er};
+	int i;
+
+	for (i = 0; i < 6; i++)
+		if (all[i / 2][i % 2] >= 0)
+			close(all[i / 2][i % 2]);
+}
+
+/* In the child: fd becomes target, open across exec. */
+static int onto(int fd, int target)
+{
+	if (fd == target)
+		return fcntl(fd, F_SETFD, 0);
+	return dup2(fd, target) < 0 ? -1 : 0;
+}
+
 /*
  * Runs ssh with input on stdin; collects stdout (capped) and stderr
  * (capped) until it exits or the deadline passes.
@@ -211,25 +230,39 @@ static int run_ssh(const struct ssh_transport *t, const char *input,
 	int wst;
 
 	build_argv(t, argv, kh_opt, sizeof(kh_opt));
-	if (pipe(in) != 0 || pipe(out) != 0 || pipe(er) != 0)
+	/*
+	 * Close-on-exec: servers are called from several threads at once, and
+	 * an ssh started by one thread must not inherit the pipes of another's
+	 * ssh; holding the write end of its stdin, it would keep that one
+	 * from ever seeing the end of its input (both wait, forever).
+	 */
+	in[0] = in[1] = out[0] = out[1] = er[0] = er[1] = -1;
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
+	    pipe2(er, O_CLOEXEC) != 0) {
+		int e = errno;
+
+		close_pipes(in, out, er);
 		return xc_error_set(err, XC_EIO, "cannot make pipes: %s",
-		                    strerror(errno));
+		                    strerror(e));
+	}
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		int e = errno;
+
+		close_pipes(in, out, er);
 		return xc_error_set(err, XC_EIO, "cannot start ssh: %s",
-		                    strerror(errno));
+		                    strerror(e));
+	}
 	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(er[1], 2);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		close(er[0]);
-		close(er[1]);
+		static const char msg[] = "cannot run ssh\n";
+
+		/* Only async-signal-safe calls between fork and exec. */
+		if (onto(in[0], 0) < 0 || onto(out[1], 1) < 0 ||
+		    onto(er[1], 2) < 0)
+			_exit(127);
 		execvp("ssh", (char *const *)argv);
-		fprintf(stderr, "cannot run ssh: %s\n", strerror(errno));
+		if (write(2, msg, sizeof(msg) - 1) < 0)
+			_exit(127);
 		_exit(127);
 	}
 	close(in[0]);
