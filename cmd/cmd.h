@@ -76,9 +76,11 @@ int xc_cmd_help(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_schema(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv);
 int xc_cmd_lab(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv);
 
 extern const struct xc_opt xc_observe_opts[];
 extern const struct xc_opt xc_lab_opts[];
+extern const struct xc_opt xc_acme_opts[];
 
 struct xc_config;
 

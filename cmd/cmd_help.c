@@ -108,6 +108,18 @@ const struct xc_cmd xc_commands[] = {
          "renewal is due, the wanted services it has, and whether IIS serves it\n"
          "on 443. --format json for scripts. Exit status: 0, 2 when a server\n"
          "lacks the certificate, 1 on an error."},
+        {"acme", xc_cmd_acme, xc_acme_opts, "issue -d DOMAIN...",
+         "get a certificate from an ACME CA with a local key (standalone)",
+         "excert acme issue --directory URL -d DOMAIN... makes a key (--key)\n"
+         "and a request, places an ACME order (RFC 8555), answers its http-01\n"
+         "challenges from --webroot DIR or from a listener of its own\n"
+         "(--http-port), and writes cert.pem (leaf and chain), chain.pem and\n"
+         "key.pem (0600) into --out DIR. The account key, the account URL, the\n"
+         "directory and the order in flight are kept in the state directory, so\n"
+         "an interrupted run resumes its order. External account binding with\n"
+         "--eab-kid and --eab-hmac env:NAME or file:PATH. EXCERT_PROFILE=1 prints\n"
+         "the time and the HTTP requests made.\n"
+         "Exit status: 0 issued, 1 an error, 64 a bad command line."},
         {"lab", xc_cmd_lab, xc_lab_opts, "init|agent DIR",
          "the Exchange emulator: make a lab organisation, or answer as its agent",
          "excert lab init DIR makes an Exchange organisation in DIR (docs/lab.md):\n"

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "state/secret.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "state/buf.h"
 
 static bool env_name_ok(const char *s)
 {
@@ -47,4 +51,83 @@ bool xc_secret_ref_parse(const char *s, enum xc_secret_kind *kind_out,
 	        why, size,
 	        "secrets may not be written in excert.yaml: use a reference, env:NAME or file:PATH (the value is not shown)");
 	return false;
+}
+
+#define SECRET_MAX ((size_t)64 * 1024)
+
+int xc_secret_resolve(const char *ref, const char *base_dir, char **out,
+                      size_t *len_out, struct xc_error *err)
+{
+	enum xc_secret_kind kind;
+	const char *what;
+	char why[160];
+	struct xc_buf b;
+	FILE *fp;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	*out = NULL;
+	if (!xc_secret_ref_parse(ref, &kind, &what, why, sizeof(why)))
+		return xc_error_set(err, XC_EINVAL, "%s", why);
+	xc_buf_init(&b, SECRET_MAX);
+	if (kind == XC_SECRET_ENV) {
+		const char *v =
+		        getenv(what); /* NOLINT(concurrency-mt-unsafe) */
+
+		if (!v || !*v)
+			return xc_error_set(
+			        err, XC_ENOTFOUND,
+			        "secret env:%s: the variable is not set or empty",
+			        what);
+		if (xc_buf_puts(&b, v) < 0)
+			rc = xc_error_set(
+			        err, XC_ENOMEM,
+			        "secret env:%s is longer than %zu bytes", what,
+			        SECRET_MAX);
+	} else {
+		struct xc_buf path;
+
+		xc_buf_init(&path, 0);
+		if (what[0] != '/' && base_dir && *base_dir)
+			xc_buf_printf(&path, "%s/", base_dir);
+		xc_buf_puts(&path, what);
+		fp = fopen(xc_buf_cstr(&path), "rb");
+		if (!fp) {
+			rc = xc_error_set(
+			        err, errno == ENOENT ? XC_ENOTFOUND : XC_EIO,
+			        "secret file:%s: cannot open %s: %s", what,
+			        xc_buf_cstr(&path), strerror(errno));
+		} else {
+			while (rc == 0 &&
+			       (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+				if (xc_buf_add(&b, chunk, n) < 0)
+					rc = xc_error_set(
+					        err, XC_ENOMEM,
+					        "secret file:%s is larger than %zu bytes",
+					        what, SECRET_MAX);
+			if (rc == 0 && ferror(fp))
+				rc = xc_error_set(
+				        err, XC_EIO,
+				        "secret file:%s: cannot read it", what);
+			fclose(fp);
+		}
+		xc_buf_release(&path);
+		if (rc == 0 && b.len > 0 && b.ptr[b.len - 1] == '\n')
+			b.ptr[--b.len] = '\0';
+		if (rc == 0 && b.len > 0 && b.ptr[b.len - 1] == '\r')
+			b.ptr[--b.len] = '\0';
+		memset(chunk, 0, sizeof(chunk));
+		if (rc == 0 && b.len == 0)
+			rc = xc_error_set(err, XC_ENOTFOUND,
+			                  "secret file:%s is empty", what);
+	}
+	if (rc < 0) {
+		if (b.ptr)
+			memset(b.ptr, 0, b.cap);
+		xc_buf_release(&b);
+		return rc;
+	}
+	*out = xc_buf_detach(&b, len_out);
+	return 0;
 }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "state/error.h"
+
 enum xc_secret_kind {
 	XC_SECRET_ENV,
 	XC_SECRET_FILE,
@@ -23,5 +25,17 @@ enum xc_secret_kind {
  */
 bool xc_secret_ref_parse(const char *s, enum xc_secret_kind *kind_out,
                          const char **what_out, char *why, size_t size);
+
+/*
+ * Reads the value a reference names: the environment variable, or the file
+ * (a relative path starts at base_dir; NULL for the current directory),
+ * without one final newline.  At most 64 KiB.  Returns 0 with *out
+ * (NUL-terminated; caller frees, having wiped it) and *len_out (may be
+ * NULL); or XC_EINVAL (not a reference), XC_ENOTFOUND (unset variable,
+ * missing file, empty value) or XC_EIO, with err naming the reference,
+ * never its value.  Reads the environment: call it before starting threads.
+ */
+int xc_secret_resolve(const char *ref, const char *base_dir, char **out,
+                      size_t *len_out, struct xc_error *err);
 
 #endif

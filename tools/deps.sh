@@ -7,7 +7,7 @@ pkgs="build-essential cmake pkg-config git ca-certificates
   libyaml-dev libssl-dev libcurl4-openssl-dev libgit2-dev libjansson-dev
   libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14 valgrind
   python3 python3-jsonschema python3-yaml libtree-sitter-dev
-  openssh-server openssh-client"
+  openssh-server openssh-client pebble"
 # npm fetches the PowerShell grammar for the agent's syntax test; a machine
 # that already has node and npm (from elsewhere) keeps them.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

@@ -7,7 +7,10 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "state/secret.h"
 
@@ -146,11 +149,58 @@ static void test_value_never_shown(void **state)
 	}
 }
 
+/* xc_secret_resolve: the value from the environment or a file (one final
+ * newline dropped), and errors that name the reference, not the value. */
+static void test_resolve(void **state)
+{
+	char dir[] = "/tmp/xc-secret-XXXXXX";
+	char path[64];
+	struct xc_error err;
+	char *v = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	(void)state;
+	setenv("XC_TEST_SECRET", "s3cr3t-value", 1);
+	assert_int_equal(
+	        xc_secret_resolve("env:XC_TEST_SECRET", NULL, &v, &len, &err),
+	        0);
+	assert_string_equal(v, "s3cr3t-value");
+	assert_int_equal(len, 12);
+	free(v);
+	unsetenv("XC_TEST_SECRET");
+	assert_int_equal(
+	        xc_secret_resolve("env:XC_TEST_SECRET", NULL, &v, &len, &err),
+	        XC_ENOTFOUND);
+	assert_string_equal(
+	        err.msg,
+	        "secret env:XC_TEST_SECRET: the variable is not set or empty");
+	assert_int_equal(xc_secret_resolve("hunter2", NULL, &v, &len, &err),
+	                 XC_EINVAL);
+	assert_null(strstr(err.msg, "hunter2"));
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/key", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("from-a-file\r\n", fp);
+	fclose(fp);
+	assert_int_equal(xc_secret_resolve("file:key", dir, &v, &len, &err), 0);
+	assert_string_equal(v, "from-a-file");
+	free(v);
+	unlink(path);
+	assert_int_equal(xc_secret_resolve("file:key", dir, &v, &len, &err),
+	                 XC_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "secret file:key: cannot open"));
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_ref_table),
 	        cmocka_unit_test(test_value_never_shown),
+	        cmocka_unit_test(test_resolve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+/* excert acme issue: a certificate from an ACME CA, with a local key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/output.h"
+#include "providers/acme/issue.h"
+#include "state/config.h"
+#include "state/secret.h"
+#include "state/store.h"
+#include "state/xalloc.h"
+
+enum {
+	OPT_DIRECTORY = 100,
+	OPT_EAB_KID,
+	OPT_EAB_HMAC,
+	OPT_DOMAIN,
+	OPT_KEY,
+	OPT_CA_BUNDLE,
+	OPT_OUT,
+	OPT_WEBROOT,
+	OPT_HTTP_PORT,
+};
+
+const struct xc_opt xc_acme_opts[] = {
+        {OPT_DIRECTORY, 0, "directory", XC_OPT_VALUE, "URL",
+         "issue: the CA's ACME directory (https://)"},
+        {OPT_DOMAIN, 'd', "domain", XC_OPT_VALUE, "DOMAIN",
+         "issue: a DNS name of the certificate (repeat for more)"},
+        {OPT_EAB_KID, 0, "eab-kid", XC_OPT_VALUE, "KID",
+         "issue: external account binding key id"},
+        {OPT_EAB_HMAC, 0, "eab-hmac", XC_OPT_VALUE, "SECRET",
+         "issue: its HMAC key, as env:NAME or file:PATH"},
+        {OPT_KEY, 0, "key", XC_OPT_VALUE, "TYPE",
+         "issue: ec256 (default) or rsa2048"},
+        {OPT_CA_BUNDLE, 0, "ca-bundle", XC_OPT_VALUE, "FILE",
+         "issue: trust these CAs for the ACME server's TLS"},
+        {OPT_OUT, 0, "out", XC_OPT_VALUE, "DIR",
+         "issue: write cert.pem, chain.pem, key.pem here (default .)"},
+        {OPT_WEBROOT, 0, "webroot", XC_OPT_VALUE, "DIR",
+         "issue: answer http-01 with files under DIR/.well-known/"},
+        {OPT_HTTP_PORT, 0, "http-port", XC_OPT_VALUE, "PORT",
+         "issue: answer http-01 on PORT or ADDR:PORT (default 80, all addresses)"},
+        {0},
+};
+
+struct acme_args {
+	const char *directory;
+	const char *eab_kid;
+	const char *eab_hmac;
+	const char **domains;
+	size_t ndomains;
+	size_t cap;
+	enum xc_acme_keytype key;
+	const char *ca_bundle;
+	const char *out;
+	const char *webroot;
+	const char *http_port;
+};
+
+static int handle(void *arg, int id, const char *value)
+{
+	struct acme_args *a = arg;
+	enum xc_secret_kind kind;
+	const char *what;
+	char why[160];
+
+	switch (id) {
+	case OPT_DIRECTORY:
+		a->directory = value;
+		return 0;
+	case OPT_EAB_KID:
+		a->eab_kid = value;
+		return 0;
+	case OPT_EAB_HMAC:
+		/* The reason never repeats the value: it may be the key. */
+		if (!xc_secret_ref_parse(value, &kind, &what, why,
+		                         sizeof(why))) {
+			xc_out_usage("--eab-hmac: %s", why);
+			return -1;
+		}
+		a->eab_hmac = value;
+		return 0;
+	case OPT_DOMAIN:
+		xc_xgrow((void **)&a->domains, &a->cap, a->ndomains + 1,
+		         sizeof(*a->domains));
+		a->domains[a->ndomains++] = value;
+		return 0;
+	case OPT_KEY:
+		if (strcmp(value, "ec256") == 0)
+			a->key = XC_ACME_KEY_EC256;
+		else if (strcmp(value, "rsa2048") == 0)
+			a->key = XC_ACME_KEY_RSA2048;
+		else {
+			xc_out_usage("--key takes ec256 or rsa2048, not '%s'",
+			             value);
+			return -1;
+		}
+		return 0;
+	case OPT_CA_BUNDLE:
+		a->ca_bundle = value;
+		return 0;
+	case OPT_OUT:
+		a->out = value;
+		return 0;
+	case OPT_WEBROOT:
+		a->webroot = value;
+		return 0;
+	case OPT_HTTP_PORT:
+		a->http_port = value;
+		return 0;
+	}
+	return -1;
+}
+
+/* "[ADDR:]PORT"; ADDR may be an IPv6 address in brackets.  *addr is NULL
+ * (every address) or a string the caller frees. */
+static int listen_spec(const char *v, char **addr, unsigned *port)
+{
+	const char *p = strrchr(v, ':');
+	const char *digits = p ? p + 1 : v;
+	char *end;
+	long n = strtol(digits, &end, 10);
+
+	*addr = NULL;
+	if (!*digits || *end || n < 1 || n > 65535) {
+		xc_out_usage(
+		        "--http-port takes [ADDR:]PORT with PORT 1 to 65535, not '%s'",
+		        v);
+		return -1;
+	}
+	*port = (unsigned)n;
+	if (p) {
+		size_t len = (size_t)(p - v);
+
+		if (len >= 2 && v[0] == '[' && v[len - 1] == ']')
+			*addr = xc_xstrndup(v + 1, len - 2);
+		else
+			*addr = xc_xstrndup(v, len);
+		if (!**addr) {
+			free(*addr);
+			*addr = NULL;
+		}
+	}
+	return 0;
+}
+
+/* --state, else the organisation's state directory when there is an
+ * excert.yaml, else $XDG_STATE_HOME/excert/acme.  Caller frees. */
+static char *state_dir(struct xc_ctx *ctx, int *exit_code)
+{
+	struct xc_config *cfg = NULL;
+	char *base = NULL;
+	char *dir;
+	int rc;
+
+	*exit_code = XC_EXIT_OK;
+	if (ctx->state_dir)
+		return xc_xstrdup(ctx->state_dir);
+	if (ctx->ref || access(ctx->config, F_OK) == 0) {
+		rc = xc_cmd_load_config(ctx, &cfg, &base, NULL);
+		if (rc != XC_EXIT_OK) {
+			*exit_code = rc;
+			return NULL;
+		}
+		dir = xc_store_default_dir(cfg->organization.v);
+		xc_config_free(cfg);
+		free(base);
+	} else {
+		dir = xc_store_default_dir("acme");
+	}
+	if (!dir) {
+		xc_out_error(
+		        "no state directory: set HOME or XDG_STATE_HOME, or give --state DIR");
+		*exit_code = XC_EXIT_ERROR;
+	}
+	return dir;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void profile(const struct xc_acme_issue_result *res,
+                    const struct timespec *t0, clock_t c0)
+{
+	const struct xc_acme_stats *s = &res->stats;
+
+	/* NOLINTNEXTLINE(concurrency-mt-unsafe) */
+	if (!getenv("EXCERT_PROFILE"))
+		return;
+	fprintf(stderr,
+	        "excert: profile: acme issue %.3f s wall, %.3f s cpu, %u requests (%u HEAD, %u GET, %u POST), %u badNonce retries, %u TLS connection%s, directory %s, account %s\n",
+	        seconds_since(t0), (double)(clock() - c0) / CLOCKS_PER_SEC,
+	        s->http.requests, s->http.heads, s->http.gets, s->http.posts,
+	        s->badnonce_retries, s->http.connections,
+	        s->http.connections == 1 ? "" : "s",
+	        s->directory_cached ? "cached" : "fetched",
+	        s->account_cached ? "cached" : "registered");
+}
+
+static int issue(struct xc_ctx *ctx, struct acme_args *a)
+{
+	struct xc_acme_issue_opts o;
+	struct xc_acme_issue_result res;
+	struct xc_error err;
+	struct timespec t0;
+	clock_t c0 = clock();
+	char *hmac_text = NULL;
+	size_t hmac_text_len = 0;
+	unsigned char *hmac = NULL;
+	size_t hmac_len = 0;
+	char *addr = NULL;
+	char *state = NULL;
+	char until[32] = "";
+	struct tm tm;
+	time_t t;
+	int code = XC_EXIT_ERROR;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&o, 0, sizeof(o));
+	memset(&res, 0, sizeof(res));
+	xc_error_clear(&err);
+	if (!a->directory || a->ndomains == 0) {
+		xc_out_usage(
+		        "acme issue needs --directory URL and at least one -d DOMAIN");
+		return XC_EXIT_USAGE;
+	}
+	if (!a->eab_kid != !a->eab_hmac) {
+		xc_out_usage("--eab-kid and --eab-hmac go together");
+		return XC_EXIT_USAGE;
+	}
+	if (a->webroot && a->http_port) {
+		xc_out_usage("give --webroot or --http-port, not both");
+		return XC_EXIT_USAGE;
+	}
+	if (!a->webroot && listen_spec(a->http_port ? a->http_port : "80",
+	                               &addr, &o.listen_port) < 0)
+		return XC_EXIT_USAGE;
+	state = state_dir(ctx, &code);
+	if (!state)
+		goto out;
+	code = XC_EXIT_ERROR;
+	if (a->eab_hmac) {
+		if (xc_secret_resolve(a->eab_hmac, NULL, &hmac_text,
+		                      &hmac_text_len, &err) < 0) {
+			xc_error_prefix(&err, "--eab-hmac: ");
+			xc_out_err(&err);
+			goto out;
+		}
+		if (xc_b64url_decode(hmac_text, &hmac, &hmac_len) < 0 ||
+		    hmac_len == 0) {
+			xc_out_error(
+			        "--eab-hmac: the key %s names is not base64url (as CAs give it)",
+			        a->eab_hmac);
+			goto out;
+		}
+	}
+	o.directory_url = a->directory;
+	o.ca_bundle = a->ca_bundle;
+	o.eab_kid = a->eab_kid;
+	o.eab_hmac = hmac;
+	o.eab_hmac_len = hmac_len;
+	o.state_dir = state;
+	o.domains = a->domains;
+	o.ndomains = a->ndomains;
+	o.keytype = a->key;
+	o.out_dir = a->out ? a->out : ".";
+	o.webroot = a->webroot;
+	o.listen_address = addr;
+	o.log = stderr;
+	if (xc_acme_issue(&o, &res, &err) < 0) {
+		profile(&res, &t0, c0);
+		xc_out_err(&err);
+		goto out;
+	}
+	profile(&res, &t0, c0);
+	t = (time_t)res.not_after;
+	if (gmtime_r(&t, &tm))
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "excert: acme: certificate for");
+	for (i = 0; i < a->ndomains; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", a->domains[i]);
+	fprintf(stderr,
+	        " (serial %s, valid until %s, %zu more in the chain) in %s/cert.pem, chain.pem, key.pem\n",
+	        res.serial, until, res.nchain, o.out_dir);
+	code = XC_EXIT_OK;
+out:
+	if (hmac)
+		xc_acme_secret_free(hmac, hmac_len);
+	if (hmac_text)
+		xc_acme_secret_free(hmac_text, hmac_text_len);
+	free(addr);
+	free(state);
+	return code;
+}
+
+int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv)
+{
+	const struct xc_cmd *acme = xc_cmd_find("acme");
+	struct acme_args a;
+	char **pos;
+	int n;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		xc_cmd_usage(argc < 2 ? stderr : stdout, acme);
+		return argc < 2 ? XC_EXIT_USAGE : XC_EXIT_OK;
+	}
+	if (strcmp(argv[1], "issue") != 0) {
+		xc_out_usage("unknown acme command '%s' (issue)", argv[1]);
+		return XC_EXIT_USAGE;
+	}
+	memset(&a, 0, sizeof(a));
+	pos = calloc((size_t)argc + 1, sizeof(*pos));
+	n = xc_cmd_parse(ctx, acme, argc - 1, argv + 1, pos, handle, &a);
+	if (n < 0) {
+		rc = n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;
+	} else if (n > 0) {
+		xc_out_usage(
+		        "acme issue takes no arguments ('%s'); names go with -d",
+		        pos[0]);
+		rc = XC_EXIT_USAGE;
+	} else {
+		rc = issue(ctx, &a);
+	}
+	free(pos);
+	free(a.domains);
+	return rc;
+}

@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: MIT */
+#include "providers/acme/issue.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "providers/acme/http01.h"
+#include "state/buf.h"
+#include "state/store.h"
+#include "state/x509.h"
+#include "state/xalloc.h"
+
+struct run {
+	const struct xc_acme_issue_opts *o;
+	struct xc_store *store;
+	struct xc_acme *acme;
+	struct xc_http01 *http01;
+	char **domains; /* lower-case, sorted, owned */
+	size_t n;
+	char order_name[96]; /* acme-HASH/orders/ID.json */
+	char key_name[96];   /* acme-HASH/orders/ID.key */
+	struct xc_acme_key *key;
+	struct xc_acme_order order;
+	json_t *tokens; /* http-01 tokens answered, persisted with the order */
+};
+
+static void say(const struct run *r, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+static void say(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!r->o->log)
+		return;
+	fputs("excert: acme: ", r->o->log);
+	va_start(ap, fmt);
+	vfprintf(r->o->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->o->log);
+	fflush(r->o->log);
+}
+
+/* EXCERT_ACME_STOP_AFTER=STEP: die as a kill -9 would, for the tests. */
+static void stop_hook(const char *step)
+{
+	const char *v = getenv("EXCERT_ACME_STOP_AFTER"); /* NOLINT */
+
+	if (v && strcmp(v, step) == 0) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lower-cased, sorted, without duplicates; basic shape checked here, the
+ * rest is the CA's to judge (and to explain). */
+static int domains_prepare(struct run *r, struct xc_error *err)
+{
+	size_t i;
+	size_t j;
+
+	if (r->o->ndomains == 0)
+		return xc_error_set(err, XC_EINVAL, "no domain given (-d)");
+	r->domains = xc_xcalloc(r->o->ndomains, sizeof(char *));
+	for (i = 0; i < r->o->ndomains; i++) {
+		const char *d = r->o->domains[i];
+		size_t len = strlen(d);
+		char *c;
+
+		if (len == 0 || len > 253)
+			return xc_error_set(
+			        err, XC_EINVAL,
+			        "domain '%s' must have 1 to 253 characters", d);
+		c = xc_xstrdup(d);
+		for (j = 0; j < len; j++) {
+			unsigned char ch = (unsigned char)c[j];
+
+			if (ch <= ' ' || ch >= 0x7f || ch == '/') {
+				free(c);
+				return xc_error_set(
+				        err, XC_EINVAL,
+				        "domain '%s' holds a character no DNS name has",
+				        d);
+			}
+			c[j] = (char)tolower(ch);
+		}
+		for (j = 0; j < r->n; j++)
+			if (strcmp(r->domains[j], c) == 0)
+				break;
+		if (j < r->n)
+			free(c);
+		else
+			r->domains[r->n++] = c;
+	}
+	qsort(r->domains, r->n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+static void order_id(struct run *r)
+{
+	struct xc_buf b;
+	char hash[65];
+	size_t i;
+
+	xc_buf_init(&b, 0);
+	xc_buf_puts(&b,
+	            r->o->keytype == XC_ACME_KEY_RSA2048 ? "rsa2048" : "ec256");
+	for (i = 0; i < r->n; i++)
+		xc_buf_printf(&b, "\n%s", r->domains[i]);
+	xc_sha256_hex(b.ptr, b.len, hash);
+	xc_buf_release(&b);
+	snprintf(r->order_name, sizeof(r->order_name), "%s/orders/%.16s.json",
+	         xc_acme_prefix(r->acme), hash);
+	snprintf(r->key_name, sizeof(r->key_name), "%s/orders/%.16s.key",
+	         xc_acme_prefix(r->acme), hash);
+}
+
+/* Records the order and the step reached (placed, challenges, finalized). */
+static int persist(struct run *r, const char *step, struct xc_error *err)
+{
+	json_t *names = json_array();
+	json_t *v;
+	char *text;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->n; i++)
+		json_array_append_new(names, json_string(r->domains[i]));
+	v = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I}", "directory",
+	              r->o->directory_url, "order", r->order.url, "key",
+	              r->o->keytype == XC_ACME_KEY_RSA2048 ? "rsa2048"
+	                                                   : "ec256",
+	              "domains", names, "status", r->order.status, "step", step,
+	              "updated", (json_int_t)time(NULL));
+	if (r->tokens)
+		json_object_set(v, "tokens", r->tokens);
+	text = json_dumps(v, JSON_COMPACT);
+	json_decref(v);
+	rc = xc_store_write(r->store, r->order_name, text, strlen(text), 0600,
+	                    err);
+	free(text);
+	return rc;
+}
+
+static void forget_order(struct run *r)
+{
+	struct xc_error ignore;
+
+	xc_store_remove(r->store, r->order_name, &ignore);
+	xc_store_remove(r->store, r->key_name, &ignore);
+}
+
+/* The certificate's key: the one saved with the order (returns 1), else a
+ * new one, saved before anything is signed with it (returns 0). */
+static int cert_key(struct run *r, struct xc_error *err)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = xc_store_read(r->store, r->key_name, 64 * 1024, &pem, &len, err);
+	if (rc == 0) {
+		r->key = xc_acme_key_from_pem(pem, len, r->key_name, err);
+		xc_acme_secret_free(pem, len);
+		return r->key ? 1 : err->code;
+	}
+	if (rc != XC_ENOTFOUND)
+		return rc;
+	r->key = xc_acme_key_new(r->o->keytype, err);
+	if (!r->key)
+		return err->code;
+	pem = xc_acme_key_pem(r->key, &len, err);
+	if (!pem)
+		return err->code;
+	rc = xc_store_write(r->store, r->key_name, pem, len, 0600, err);
+	xc_acme_secret_free(pem, len);
+	return rc;
+}
+
+/* The saved order, read from the CA: 1 when it can go on, 0 when there is
+ * none (or it is gone or failed and was forgotten). */
+static int resume(struct run *r, struct xc_error *err)
+{
+	struct xc_error e2;
+	char *text = NULL;
+	json_t *v = NULL;
+	const char *url;
+	char *copy;
+	bool saved = false;
+	int rc;
+
+	if (xc_store_read(r->store, r->order_name, 64 * 1024, &text, NULL,
+	                  &e2) == 0) {
+		saved = true;
+		v = json_loads(text, 0, NULL);
+	}
+	free(text);
+	url = json_string_value(json_object_get(v, "order"));
+	if (!url || strncmp(url, "https://", 8) != 0) {
+		json_decref(v);
+		if (saved)
+			forget_order(r);
+		return 0;
+	}
+	copy = xc_xstrdup(url);
+	/* Token files an interrupted run left in the webroot. */
+	{
+		json_t *t = json_object_get(v, "tokens");
+		size_t i;
+
+		for (i = 0; i < json_array_size(t); i++) {
+			const char *tok =
+			        json_string_value(json_array_get(t, i));
+
+			if (tok)
+				xc_http01_forget(r->http01, tok);
+		}
+	}
+	json_decref(v);
+	xc_error_clear(&e2);
+	rc = xc_acme_order_get(r->acme, copy, &r->order, &e2);
+	if (rc == XC_ENOTFOUND ||
+	    (rc == 0 && strcmp(r->order.status, "invalid") == 0)) {
+		say(r, "order %s %s; placing a new one", copy,
+		    rc == 0 ? "failed" : "is no longer known to the CA");
+		if (rc == 0 && r->order.problem[0])
+			say(r, "it failed with: %s", r->order.problem);
+		free(copy);
+		xc_acme_order_release(&r->order);
+		forget_order(r);
+		return 0;
+	}
+	free(copy);
+	if (rc < 0) {
+		*err = e2;
+		return rc;
+	}
+	say(r, "resuming order %s (%s)", r->order.url, r->order.status);
+	return 1;
+}
+
+static void nothing_reached(struct xc_error *err, unsigned port)
+{
+	size_t n = strlen(err->msg);
+
+	snprintf(err->msg + n, sizeof(err->msg) - n,
+	         "; no request reached excert's listener on port %u", port);
+}
+
+/* Every authorization of the order valid: reused, or won over http-01. */
+static int authorize(struct run *r, struct xc_error *err)
+{
+	struct xc_acme_authz *z;
+	size_t i;
+	size_t pending = 0;
+	int rc = 0;
+
+	z = xc_xcalloc(r->order.nauthz ? r->order.nauthz : 1, sizeof(*z));
+	for (i = 0; i < r->order.nauthz && rc == 0; i++) {
+		char *keyauth;
+
+		rc = xc_acme_authz_get(r->acme, r->order.authz[i], &z[i], err);
+		if (rc < 0)
+			break;
+		if (strcmp(z[i].status, "valid") == 0) {
+			say(r, "%s: authorization valid already, reused",
+			    z[i].identifier);
+			continue;
+		}
+		if (strcmp(z[i].status, "pending") != 0) {
+			rc = xc_error_set(err, XC_EAUTH,
+			                  "the authorization of %s is %s%s%s",
+			                  z[i].identifier, z[i].status,
+			                  z[i].problem[0] ? ": " : "",
+			                  z[i].problem);
+			break;
+		}
+		if (!z[i].http01_url) {
+			rc = xc_error_set(
+			        err, XC_EINVAL,
+			        "the CA offers no http-01 challenge for %s%s (offered: %s); dns-01 is not supported yet",
+			        z[i].wildcard ? "*." : "", z[i].identifier,
+			        z[i].offered);
+			break;
+		}
+		keyauth = xc_acme_key_authorization(
+		        z[i].http01_token, xc_acme_thumbprint(r->acme));
+		rc = xc_http01_add(r->http01, z[i].http01_token, keyauth, err);
+		free(keyauth);
+		if (rc < 0)
+			break;
+		if (!r->tokens)
+			r->tokens = json_array();
+		json_array_append_new(r->tokens,
+		                      json_string(z[i].http01_token));
+		/* A challenge already "processing" was answered by the run
+		 * that was interrupted; answering again would be refused. */
+		if (strcmp(z[i].http01_status, "pending") == 0)
+			rc = xc_acme_challenge_respond(r->acme, z[i].http01_url,
+			                               err);
+		pending++;
+	}
+	if (rc == 0 && pending) {
+		rc = persist(r, "challenges", err);
+		say(r, "http-01 answered for %zu name%s, waiting for the CA",
+		    pending, pending == 1 ? "" : "s");
+		if (rc == 0)
+			stop_hook("challenge");
+	}
+	for (i = 0; i < r->order.nauthz && rc == 0; i++) {
+		if (strcmp(z[i].status, "pending") != 0)
+			continue;
+		rc = xc_acme_authz_wait(r->acme, &z[i], err);
+		if (rc == 0 && strcmp(z[i].status, "valid") != 0) {
+			rc = xc_error_set(
+			        err, XC_EAUTH,
+			        "http-01 validation of %s failed (%s): %s",
+			        z[i].identifier, z[i].status,
+			        z[i].problem[0] ? z[i].problem
+			                        : "the CA gave no reason");
+			/* The usual cause, worth saying: the CA never got
+			 * through to this machine. */
+			if (!r->o->webroot && xc_http01_served(r->http01) == 0)
+				nothing_reached(err, r->o->listen_port);
+		}
+	}
+	for (i = 0; i < r->order.nauthz; i++)
+		xc_acme_authz_release(&z[i]);
+	free(z);
+	xc_http01_clear(r->http01);
+	return rc;
+}
+
+/* DIR/name replaced atomically and durably with mode. */
+static int write_out(const char *dir, const char *name, const char *data,
+                     size_t len, int mode, struct xc_error *err)
+{
+	struct xc_buf tmp;
+	struct xc_buf dst;
+	int fd;
+	int dfd;
+	int rc = 0;
+
+	xc_buf_init(&tmp, 0);
+	xc_buf_init(&dst, 0);
+	xc_buf_printf(&tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
+	xc_buf_printf(&dst, "%s/%s", dir, name);
+	unlink(tmp.ptr);
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	          0600);
+	if (fd < 0 || fchmod(fd, (mode_t)mode) != 0 ||
+	    write(fd, data, len) != (ssize_t)len || fsync(fd) != 0)
+		rc = xc_error_set(err, XC_EIO, "cannot write %s: %s", dst.ptr,
+		                  strerror(errno));
+	if (fd >= 0 && close(fd) != 0 && rc == 0)
+		rc = xc_error_set(err, XC_EIO, "cannot write %s: %s", dst.ptr,
+		                  strerror(errno));
+	if (rc == 0 && rename(tmp.ptr, dst.ptr) != 0)
+		rc = xc_error_set(err, XC_EIO, "cannot write %s: %s", dst.ptr,
+		                  strerror(errno));
+	if (rc < 0 && fd >= 0)
+		unlink(tmp.ptr);
+	if (rc == 0 && (dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	xc_buf_release(&tmp);
+	xc_buf_release(&dst);
+	return rc;
+}
+
+static int out_dir_ready(const char *dir, struct xc_error *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return xc_error_set(err, XC_EIO, "cannot make %s: %s", dir,
+		                    strerror(errno));
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return xc_error_set(err, XC_EINVAL, "%s is not a directory",
+		                    dir);
+	if (access(dir, W_OK) != 0)
+		return xc_error_set(err, XC_EIO, "cannot write into %s: %s",
+		                    dir, strerror(errno));
+	return 0;
+}
+
+static int save_result(struct run *r, const char *pem, size_t len,
+                       struct xc_acme_issue_result *res, struct xc_error *err)
+{
+	char *leaf = NULL;
+	char *chain = NULL;
+	char *keypem = NULL;
+	size_t keylen = 0;
+	struct xc_buf full;
+	const char *p;
+	int rc;
+
+	rc = xc_acme_chain_split(pem, len, r->key, &leaf, &chain, res->serial,
+	                         &res->not_after, err);
+	if (rc < 0)
+		return rc;
+	for (p = chain; (p = strstr(p, "-----BEGIN CERTIFICATE")); p++)
+		res->nchain++;
+	xc_buf_init(&full, 0);
+	xc_buf_puts(&full, leaf);
+	xc_buf_puts(&full, chain);
+	keypem = xc_acme_key_pem(r->key, &keylen, err);
+	if (!keypem)
+		rc = err->code;
+	/* The key first: a cert.pem is never there without its key. */
+	if (rc == 0)
+		rc = write_out(r->o->out_dir, "key.pem", keypem, keylen, 0600,
+		               err);
+	if (rc == 0)
+		rc = write_out(r->o->out_dir, "chain.pem", chain, strlen(chain),
+		               0644, err);
+	if (rc == 0)
+		rc = write_out(r->o->out_dir, "cert.pem", full.ptr, full.len,
+		               0644, err);
+	xc_acme_secret_free(keypem, keylen);
+	xc_buf_release(&full);
+	free(leaf);
+	free(chain);
+	return rc;
+}
+
+static int run_order(struct run *r, struct xc_acme_issue_result *res,
+                     struct xc_error *err)
+{
+	unsigned char *csr = NULL;
+	size_t csrlen = 0;
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = resume(r, err);
+	if (rc < 0)
+		return rc;
+	res->resumed = rc;
+	if ((rc = cert_key(r, err)) < 0)
+		return rc;
+	/* A finalized order names a key; without it the certificate would be
+	 * useless, so start over. */
+	if (rc == 0 && res->resumed &&
+	    (strcmp(r->order.status, "processing") == 0 ||
+	     strcmp(r->order.status, "valid") == 0)) {
+		say(r,
+		    "the key of order %s is gone from the state directory; placing a new order",
+		    r->order.url);
+		xc_acme_order_release(&r->order);
+		res->resumed = 0;
+	}
+	if (!res->resumed) {
+		rc = xc_acme_order_new(r->acme, (const char *const *)r->domains,
+		                       r->n, &r->order, err);
+		if (rc < 0)
+			return rc;
+		if ((rc = persist(r, "placed", err)) < 0)
+			return rc;
+		say(r, "order %s placed for %s%s", r->order.url, r->domains[0],
+		    r->n > 1 ? " and more" : "");
+		if (strcmp(r->order.status, "ready") == 0)
+			say(r, "every authorization valid already, reused");
+		stop_hook("order");
+	}
+	if (strcmp(r->order.status, "pending") == 0) {
+		if ((rc = authorize(r, err)) < 0)
+			return rc;
+		/* Every authorization is valid, so the order is ready: finalize
+		 * at once rather than spend a request to read that. */
+		snprintf(r->order.status, sizeof(r->order.status), "ready");
+	}
+	if (strcmp(r->order.status, "ready") == 0) {
+		struct xc_error e2;
+
+		rc = xc_acme_csr(r->key, (const char *const *)r->domains, r->n,
+		                 &csr, &csrlen, err);
+		if (rc == 0)
+			rc = xc_acme_finalize(r->acme, &r->order, csr, csrlen,
+			                      &e2);
+		/* orderNotReady: the CA had not caught up; read the order, wait
+		 * and finalize once more. */
+		if (rc == XC_ECONFLICT) {
+			rc = xc_acme_order_get(r->acme, r->order.url, &r->order,
+			                       err);
+			if (rc == 0)
+				rc = xc_acme_order_wait(r->acme, &r->order,
+				                        err);
+			if (rc == 0 && strcmp(r->order.status, "ready") == 0)
+				rc = xc_acme_finalize(r->acme, &r->order, csr,
+				                      csrlen, err);
+		} else if (rc < 0 && csr) {
+			*err = e2;
+		}
+		free(csr);
+		if (rc == 0)
+			rc = persist(r, "finalized", err);
+		if (rc < 0)
+			return rc;
+		stop_hook("finalize");
+	}
+	if ((rc = xc_acme_order_wait(r->acme, &r->order, err)) < 0)
+		return rc;
+	if (strcmp(r->order.status, "valid") != 0) {
+		rc = xc_error_set(err, XC_EAUTH, "the order %s is %s%s%s",
+		                  r->order.url, r->order.status,
+		                  r->order.problem[0] ? ": " : "",
+		                  r->order.problem);
+		if (strcmp(r->order.status, "invalid") == 0)
+			forget_order(r);
+		return rc;
+	}
+	rc = xc_acme_certificate(r->acme, &r->order, &pem, &len, err);
+	if (rc == 0)
+		rc = save_result(r, pem, len, res, err);
+	free(pem);
+	if (rc < 0)
+		return rc;
+	snprintf(res->order_url, sizeof(res->order_url), "%s", r->order.url);
+	forget_order(r);
+	return 0;
+}
+
+int xc_acme_issue(const struct xc_acme_issue_opts *o,
+                  struct xc_acme_issue_result *res, struct xc_error *err)
+{
+	struct xc_acme_config cfg;
+	struct run r;
+	char note[256];
+	size_t i;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	if ((rc = domains_prepare(&r, err)) < 0 ||
+	    (rc = out_dir_ready(o->out_dir, err)) < 0)
+		goto out;
+	if ((rc = xc_store_open(&r.store, o->state_dir, err)) < 0)
+		goto out;
+	if ((rc = xc_store_lock(r.store, "excert acme issue", 0, note,
+	                        sizeof(note), err)) < 0)
+		goto out;
+	if (note[0])
+		say(&r, "%s", note);
+	/* The responder first: a port in use fails before any order. */
+	if (o->webroot)
+		rc = xc_http01_webroot(&r.http01, o->webroot, err);
+	else
+		rc = xc_http01_listen(&r.http01, o->listen_address,
+		                      o->listen_port, err);
+	if (rc < 0)
+		goto out;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.directory_url = o->directory_url;
+	cfg.ca_bundle = o->ca_bundle;
+	cfg.eab_kid = o->eab_kid;
+	cfg.eab_hmac = o->eab_hmac;
+	cfg.eab_hmac_len = o->eab_hmac_len;
+	cfg.store = r.store;
+	cfg.log = o->log;
+	if ((rc = xc_acme_open(&r.acme, &cfg, err)) < 0)
+		goto out;
+	order_id(&r);
+	rc = run_order(&r, res, err);
+out:
+	if (r.acme)
+		xc_acme_get_stats(r.acme, &res->stats);
+	xc_http01_free(r.http01);
+	xc_acme_order_release(&r.order);
+	json_decref(r.tokens);
+	xc_acme_key_free(r.key);
+	xc_acme_close(r.acme);
+	xc_store_close(r.store);
+	for (i = 0; i < r.n; i++)
+		free(r.domains[i]);
+	free(r.domains);
+	return rc;
+}

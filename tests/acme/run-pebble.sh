@@ -1,0 +1,307 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# excert acme issue against a real Pebble (Debian's pebble 2.4.0) on
+# 127.0.0.1, http-01 validated for real: Pebble resolves every name through
+# pebble-challtestsrv's DNS, which answers 127.0.0.1, and connects to the
+# http-01 port, where excert's listener (or python3's http.server over
+# --webroot) answers.  Three Pebbles in turn: a plain one, one that rejects
+# half of the nonces, one that requires external account binding.
+# Skipped (77) without pebble, pebble-challtestsrv, openssl or python3.
+set -u
+excert=${1:?usage: run-pebble.sh EXCERT}
+for p in pebble pebble-challtestsrv openssl python3 curl; do
+    command -v "$p" >/dev/null 2>&1 || {
+        echo "acme.pebble: skipped: $p is not installed (tools/deps.sh)"
+        exit 77
+    }
+done
+excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
+tmp=$(mktemp -d) || exit 1
+pids=""
+cleanup() {
+    for pid in $pids; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in $pids; do
+        wait "$pid" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp" || exit 1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL: $*" >&2
+    [ -s err ] && sed 's/^/    /' err >&2
+}
+
+# Free loopback ports, chosen by the kernel.
+read -r p_acme p_mgmt p_http p_dns p_cts p_other <<EOF
+$(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])
+for s in ss: s.close()')
+EOF
+dir=https://127.0.0.1:$p_acme/dir
+export XDG_STATE_HOME=$tmp/state
+EAB_KID=kid-1
+EAB_HMAC=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
+
+# A throwaway CA for Pebble's own HTTPS listener (the package ships none).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 2 -subj "/CN=excert test CA" -keyout ca.key -out ca.pem \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign 2>/dev/null &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -subj /CN=localhost -keyout listener.key -out listener.csr \
+        2>/dev/null &&
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >listener.ext &&
+    openssl x509 -req -in listener.csr -CA ca.pem -CAkey ca.key \
+        -CAcreateserial -days 2 -extfile listener.ext -out listener.pem \
+        2>/dev/null || {
+    echo "acme.pebble: cannot make the test CA" >&2
+    exit 1
+}
+
+# wait_port PORT PID LOG: until 127.0.0.1:PORT accepts, or fail.
+wait_port() {
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "acme.pebble: nothing listens on 127.0.0.1:$1; $3 says:" >&2
+    tail -20 "$3" >&2
+    exit 1
+}
+
+# The mock DNS: every A query answers 127.0.0.1, no AAAA.
+pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+    -dns01 "127.0.0.1:$p_dns" -http01 "" -https01 "" -tlsalpn01 "" \
+    -management "127.0.0.1:$p_cts" >cts.log 2>&1 &
+cts=$!
+pids="$pids $cts"
+wait_port "$p_cts" "$cts" cts.log
+
+pebble_pid=""
+# start_pebble EAB(true|false) [VAR=VALUE...]: a new Pebble with a new root.
+start_pebble() {
+    eab=$1
+    shift
+    cat >pebble.json <<JSON
+{"pebble": {
+  "listenAddress": "127.0.0.1:$p_acme",
+  "managementListenAddress": "127.0.0.1:$p_mgmt",
+  "certificate": "$tmp/listener.pem", "privateKey": "$tmp/listener.key",
+  "httpPort": $p_http, "tlsPort": 1, "ocspResponderURL": "",
+  "externalAccountBindingRequired": $eab,
+  "externalAccountMACKeys": {"$EAB_KID": "$EAB_HMAC"}
+}}
+JSON
+    env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 "$@" \
+        pebble -config pebble.json -dnsserver "127.0.0.1:$p_dns" \
+        >>pebble.log 2>&1 &
+    pebble_pid=$!
+    pids="$pids $pebble_pid"
+    wait_port "$p_acme" "$pebble_pid" pebble.log
+    wait_port "$p_mgmt" "$pebble_pid" pebble.log
+    curl -fsS --cacert ca.pem "https://127.0.0.1:$p_mgmt/roots/0" -o root.pem
+}
+stop_pebble() {
+    kill "$pebble_pid" 2>/dev/null
+    wait "$pebble_pid" 2>/dev/null
+    pids=$(echo "$pids" | sed "s/ $pebble_pid\$//; s/ $pebble_pid / /")
+    # A new Pebble on these ports is another CA: start from a new state.
+    rm -rf "$XDG_STATE_HOME"
+}
+
+# issue OUT ARGS...: excert acme issue against this Pebble, stderr in err.
+issue() {
+    out=$1
+    shift
+    EXCERT_PROFILE=1 "$excert" acme issue --directory "$dir" \
+        --ca-bundle ca.pem --out "$out" "$@" 2>err
+    rc=$?
+    # Under ASan/UBSan, a finding in a run that is expected to fail must
+    # not pass for the expected failure.
+    if grep -q 'Sanitizer\|runtime error' err; then
+        bad "sanitizer finding in: acme issue $*"
+    fi
+    return $rc
+}
+listen() { echo "--http-port=127.0.0.1:$p_http"; }
+
+# verify OUT NAME...: the chain verifies against Pebble's root, the key is
+# the certificate's, the names are there, key.pem is 0600.
+verify() {
+    out=$1
+    shift
+    openssl verify -CAfile root.pem -untrusted "$out/chain.pem" \
+        "$out/cert.pem" >/dev/null 2>&1 || return 1
+    [ "$(openssl x509 -in "$out/cert.pem" -noout -pubkey)" = \
+        "$(openssl pkey -in "$out/key.pem" -pubout)" ] || return 1
+    [ "$(stat -c %a "$out/key.pem")" = 600 ] || return 1
+    sans=$(openssl x509 -in "$out/cert.pem" -noout -ext subjectAltName)
+    for n in "$@"; do
+        echo "$sans" | grep -q "DNS:$n\(,\|\$\)" || return 1
+    done
+}
+# requests: the request count of the last run's profile line.
+requests() { sed -n 's/.* \([0-9]*\) requests (.*/\1/p' err; }
+
+# ---- a plain Pebble; authorizations always reused ----
+start_pebble false PEBBLE_AUTHZREUSE=100
+
+if issue one -d one.example.test "$(listen)" && verify one one.example.test; then
+    ok "one domain, built-in listener: $(grep -o '[0-9.]* s wall.*' err)"
+else bad "one domain"; fi
+first=$(requests)
+
+if issue one2 -d one.example.test "$(listen)" && verify one2 one.example.test &&
+    grep -q 'directory cached, account cached' err &&
+    grep -q ' 0 GET' err && grep -q 'authorization valid already, reused' err &&
+    [ "$(requests)" -le 6 ] && [ "$(requests)" -lt "$first" ]; then
+    ok "second run: cached directory and account, reused authorization, $(requests) requests (first run $first)"
+else bad "second run reuses the cache ($(requests) requests, first $first)"; fi
+
+mkdir -p www
+(cd www && exec python3 -m http.server --bind 127.0.0.1 "$p_http") \
+    >http.log 2>&1 &
+web=$!
+pids="$pids $web"
+wait_port "$p_http" "$web" http.log
+if issue many --webroot www --key rsa2048 -d a.example.test \
+    -d B.example.test -d c.example.test &&
+    verify many a.example.test b.example.test c.example.test &&
+    openssl x509 -in many/cert.pem -noout -text | grep -q 'rsaEncryption' &&
+    [ ! -e www/.well-known ]; then
+    ok "three domains, RSA key, --webroot served by python3, token files removed"
+else bad "three domains with --webroot"; fi
+
+# Killed right after the order is placed (SIGKILL), then resumed.
+EXCERT_ACME_STOP_AFTER=order issue kill1 --webroot www -d kill1.example.test 2>/dev/null
+rc=$?
+placed=$(sed -n 's/.*order \(https:[^ ]*\) placed.*/\1/p' err)
+if [ $rc -eq 137 ] && [ -n "$placed" ] &&
+    issue kill1 --webroot www -d kill1.example.test &&
+    grep -q "resuming order $placed (pending)" err && verify kill1 kill1.example.test &&
+    [ "$(grep -c 'placed' err)" -eq 0 ] && [ -z "$(find www -type f)" ]; then
+    ok "killed after the order, resumed the same order $placed"
+else bad "killed after the order (rc $rc, placed '$placed')"; fi
+
+# Killed after answering the challenge (its token file stays behind).
+EXCERT_ACME_STOP_AFTER=challenge issue kill2 --webroot www -d kill2.example.test 2>/dev/null
+rc=$?
+placed=$(sed -n 's/.*order \(https:[^ ]*\) placed.*/\1/p' err)
+if [ $rc -eq 137 ] && [ -n "$placed" ] &&
+    issue kill2 --webroot www -d kill2.example.test &&
+    grep -q "resuming order $placed" err && verify kill2 kill2.example.test &&
+    [ -z "$(find www -type f)" ]; then
+    ok "killed after the challenge, resumed the same order, left-over token removed"
+else bad "killed after the challenge (rc $rc)"; fi
+
+# Killed after finalize: the resumed run downloads with the saved key.
+EXCERT_ACME_STOP_AFTER=finalize issue kill3 --webroot www -d kill3.example.test 2>/dev/null
+rc=$?
+placed=$(sed -n 's/.*order \(https:[^ ]*\) placed.*/\1/p' err)
+if [ $rc -eq 137 ] && [ -n "$placed" ] &&
+    issue kill3 --webroot www -d kill3.example.test &&
+    grep -Eq "resuming order $placed \((processing|valid)\)" err &&
+    verify kill3 kill3.example.test &&
+    [ -z "$(find "$XDG_STATE_HOME" -path '*orders*' -type f)" ]; then
+    ok "killed after finalize, resumed with the saved key; no order left in the state"
+else bad "killed after finalize (rc $rc)"; fi
+kill "$web" 2>/dev/null
+wait "$web" 2>/dev/null
+
+# Problem documents in words.
+if ! issue bad -d bad.example.test. "$(listen)" &&
+    grep -q 'new order at https://127.0.0.1:[0-9]*/order-plz failed: the CA found the request malformed (malformed): .*ending in a period' err; then
+    ok "a name ending in a dot: $(sed -n "s/excert: error: //p" err)"
+else bad "a name ending in a dot is reported in words"; fi
+if ! issue bad -d 192.0.2.1 "$(listen)" && grep -q '(malformed): .*IP address' err; then
+    ok "an IP literal as a DNS name is reported in words"
+else bad "an IP literal"; fi
+if ! issue bad -d '*.wild.example.test' "$(listen)" &&
+    grep -q 'no http-01 challenge for \*.wild.example.test (offered: dns-01)' err; then
+    ok "a wildcard: no http-01 challenge, said so"
+else bad "a wildcard name"; fi
+
+# The listener where the CA does not look: validation fails, in words.
+if ! issue miss -d miss.example.test --http-port "127.0.0.1:$p_other" &&
+    grep -q "http-01 validation of miss.example.test failed (invalid): the CA could not connect to the server to validate (connection): .*; no request reached excert's listener on port $p_other" err; then
+    ok "validation failure: $(sed -n 's/excert: error: //p' err)"
+else bad "a failed validation is reported in words"; fi
+
+# The listener's port taken: said before any order is placed.
+if ! issue busy -d busy.example.test --http-port "127.0.0.1:$p_acme" &&
+    grep -q "cannot listen for http-01 on 127.0.0.1 port $p_acme" err &&
+    ! grep -q placed err; then
+    ok "a busy http-01 port fails before the order"
+else bad "busy port"; fi
+
+# TLS verification is on: without the CA bundle the run stops.
+if ! EXCERT_PROFILE=1 "$excert" --state "$tmp/other" acme issue --directory "$dir" \
+    -d x.example.test "$(listen)" --out x 2>err &&
+    grep -q "cannot reach $dir: SSL certificate problem" err; then
+    ok "TLS verification on: $(sed -n "s/excert: error: //p" err)"
+else bad "TLS verification"; fi
+stop_pebble
+
+# ---- half of the nonces rejected; no reuse of authorizations ----
+start_pebble false PEBBLE_WFE_NONCEREJECT=50 PEBBLE_AUTHZREUSE=0
+all=1
+retries=0
+for i in 1 2 3 4 5; do
+    if issue "n$i" -d "n$i.example.test" -d "m$i.example.test" "$(listen)" &&
+        verify "n$i" "n$i.example.test" "m$i.example.test"; then
+        retries=$((retries + $(sed -n 's/.* \([0-9]*\) badNonce retries.*/\1/p' err)))
+    else
+        all=0
+        bad "badNonce run $i"
+    fi
+done
+if [ $all -eq 1 ] && [ $retries -gt 0 ]; then
+    ok "PEBBLE_WFE_NONCEREJECT=50: 5 certificates issued, $retries badNonce retries"
+else bad "nonce rejection ($retries retries)"; fi
+stop_pebble
+
+# ---- external account binding required ----
+start_pebble true
+if ! issue e0 -d eab.example.test "$(listen)" &&
+    grep -q 'requires an external account binding: give --eab-kid and --eab-hmac' err; then
+    ok "EAB required, none given: said so"
+else bad "EAB required without EAB"; fi
+wrong=${EAB_HMAC%????}AAAA
+export EXCERT_TEST_EAB=$wrong
+if ! issue e1 -d eab.example.test "$(listen)" --eab-kid "$EAB_KID" \
+    --eab-hmac env:EXCERT_TEST_EAB &&
+    grep -q 'account registration at https://127.0.0.1:[0-9]*/sign-me-up failed: the CA refused the authorization (unauthorized)' err &&
+    ! grep -q "$wrong" err; then
+    ok "EAB with a wrong HMAC: $(sed 's/excert: error: //' err | tail -1)"
+else bad "EAB with a wrong HMAC"; fi
+printf '%s\n' "$EAB_HMAC" >hmac.txt
+if issue e2 -d eab.example.test "$(listen)" --eab-kid "$EAB_KID" \
+    --eab-hmac file:hmac.txt && verify e2 eab.example.test &&
+    grep -q 'account registered' err && ! grep -q "$EAB_HMAC" err; then
+    ok "EAB required, kid and HMAC from file:"
+else bad "EAB from a file"; fi
+if issue e3 -d eab2.example.test "$(listen)" && verify e3 eab2.example.test &&
+    grep -q 'account cached' err; then
+    ok "EAB account reused without the binding"
+else bad "EAB account reused"; fi
+if "$excert" acme issue --directory "$dir" -d x.example.test \
+    --eab-kid "$EAB_KID" --eab-hmac "$EAB_HMAC" 2>err; then
+    bad "a literal HMAC is refused"
+elif [ $? -eq 64 ] && ! grep -q "$EAB_HMAC" err; then
+    ok "a literal HMAC on the command line is refused and not shown"
+else bad "a literal HMAC"; fi
+stop_pebble
+
+echo "acme.pebble: $pass passed, $fail failed"
+[ $fail -eq 0 ]
