@@ -5,7 +5,9 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "providers/acme/issuer.h"
 #include "providers/exchange/transport.h"
 #include "providers/lab/lab.h"
 #include "state/store.h"
@@ -36,27 +38,47 @@ static int world_call(void *ctx, const char *server,
 	return rc;
 }
 
-static int world_issue(void *ctx, const char *issuer, const unsigned char *csr,
-                       size_t len, char **chain_pem, struct xc_error *err)
+static int world_issue(void *ctx, const struct xc_issue_job *job,
+                       char **chain_pem, struct xc_error *err)
 {
 	struct world *w = ctx;
-	const struct xc_issuer *is = xc_config_issuer(w->cfg, issuer);
+	const struct xc_issuer *is = xc_config_issuer(w->cfg, job->issuer);
 	char *dir;
 	int rc;
 
 	if (!is)
 		return xc_error_set(err, XC_ENOTFOUND, "no issuer '%s'",
-		                    issuer);
+		                    job->issuer);
+	if (is->acme) {
+		struct xc_acme_issuer_job aj;
+
+		memset(&aj, 0, sizeof(aj));
+		aj.issuer = is;
+		aj.base_dir = w->base;
+		aj.store = w->store;
+		aj.request = job->request;
+		aj.csr = job->csr;
+		aj.csr_len = job->len;
+		aj.domains = job->domains;
+		aj.ndomains = job->ndomains;
+		aj.servers = job->servers;
+		aj.nservers = job->nservers;
+		aj.call = world_call;
+		aj.call_ctx = w;
+		aj.note = job->note;
+		aj.note_size = job->note_size;
+		return xc_acme_issuer_issue(&aj, chain_pem, err);
+	}
 	if (!is->lab)
 		return xc_error_set(
 		        err, XC_ENOTFOUND,
-		        "issuer '%s': %s issuers come in a later version of excert; only the lab CA issues in this one",
-		        issuer, xc_issuer_kind(is));
+		        "issuer '%s': %s issuers come in a later version of excert; the lab CA and ACME issue in this one",
+		        job->issuer, xc_issuer_kind(is));
 	dir = xc_transport_path(w->base, is->lab->path.v);
-	rc = xc_lab_ca_issue(dir, csr, len, 90, chain_pem, err);
+	rc = xc_lab_ca_issue(dir, job->csr, job->len, 90, chain_pem, err);
 	free(dir);
 	if (rc < 0)
-		xc_error_prefix(err, "issuer '%s': ", issuer);
+		xc_error_prefix(err, "issuer '%s': ", job->issuer);
 	return rc;
 }
 
@@ -70,6 +92,12 @@ static int world_remember(void *ctx, const char *name, const char *data,
 	if (!data)
 		return xc_store_remove(w->store, name, err);
 	return xc_store_write(w->store, name, data, strlen(data), 0600, err);
+}
+
+static long long world_clock(void *ctx)
+{
+	(void)ctx;
+	return (long long)time(NULL);
 }
 
 static int world_password(void *ctx, char *buf, size_t size,
@@ -104,6 +132,7 @@ void xc_world_init(struct xc_world *w, const struct xc_config *cfg,
 	w->issue = world_issue;
 	w->remember = world_remember;
 	w->password = world_password;
+	w->clock = world_clock;
 }
 
 void xc_world_release(struct xc_world *w)

@@ -604,9 +604,9 @@ static void plan_fresh(struct certplan *cp, const char *why)
 		const struct xc_issuer *is =
 		        xc_config_issuer(in->cfg, c->issuer.v);
 
-		/* Said before apply stops at it: only the lab CA signs in this
-		 * version (ACME and manual issuers come with their issue). */
-		if (is && !is->lab)
+		/* Said before apply stops at it: the lab CA and ACME sign in
+		 * this version (the manual issuer comes with its issue). */
+		if (is && is->manual)
 			note(cp->b,
 			     "issuer '%s' (%s) cannot be used by this version of excert yet: apply would stop at the issue step, before anything destructive",
 			     c->issuer.v, xc_issuer_kind(is));

@@ -31,6 +31,19 @@ void xc_run_init(struct xc_run_ctx *ctx, const struct xc_plan_input *in,
 	ctx->fresh =
 	        xc_xcalloc(in->cfg->certificates.n + 1, sizeof(*ctx->fresh));
 	ctx->nfresh = in->cfg->certificates.n;
+	ctx->started = world->clock ? world->clock(world->ctx) : 0;
+}
+
+/* The plan's time moved on by the time the run has taken (EXCERT_NOW
+ * rehearsals keep their offset). */
+static long long run_now(const struct xc_run_ctx *ctx)
+{
+	long long spent =
+	        ctx->world->clock
+	                ? ctx->world->clock(ctx->world->ctx) - ctx->started
+	                : 0;
+
+	return ctx->in->now + (spent > 0 ? spent : 0);
 }
 
 void xc_run_release(struct xc_run_ctx *ctx)
@@ -179,11 +192,44 @@ static int run_request(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	return rc;
 }
 
+/* The issuer's signature on n's request, for c's names and servers. */
+static int sign(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                const struct xc_step *s, struct xc_new_cert *n, char *note,
+                size_t note_size, struct xc_error *err)
+{
+	const char **domains = xc_xcalloc(c->domains.n + 1, sizeof(char *));
+	const char **servers = xc_xcalloc(c->servers.n + 1, sizeof(char *));
+	struct xc_issue_job job;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->domains.n; i++)
+		domains[i] = c->domains.v[i].v;
+	for (i = 0; i < c->servers.n; i++)
+		servers[i] = c->servers.v[i].v;
+	job.issuer = s->issuer;
+	job.request = n->request;
+	job.csr = n->csr;
+	job.len = n->csrlen;
+	job.domains = domains;
+	job.ndomains = c->domains.n;
+	job.servers = servers;
+	job.nservers = c->servers.n;
+	job.note = note;
+	job.note_size = note_size;
+	note[0] = '\0';
+	rc = ctx->world->issue(ctx->world->ctx, &job, &n->chain, err);
+	free(domains);
+	free(servers);
+	return rc;
+}
+
 static int run_issue(struct xc_run_ctx *ctx, const struct xc_cert *c,
                      const struct xc_step *s, struct xc_step_result *res,
                      struct xc_error *err)
 {
 	struct xc_new_cert *n = fresh_of(ctx, c->name.v);
+	char note[300];
 
 	if (s->reuse_request[0]) {
 		const struct xc_obs_request *r =
@@ -203,8 +249,7 @@ static int run_issue(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	}
 	if (!n->csr)
 		return xc_error_set(err, XC_ERR, "no request to sign");
-	if (ctx->world->issue(ctx->world->ctx, s->issuer, n->csr, n->csrlen,
-	                      &n->chain, err) < 0)
+	if (sign(ctx, c, s, n, note, sizeof(note), err) < 0)
 		return XC_ERR;
 	/* Kept until it is imported: an apply killed in between imports this
 	 * one next time instead of having the CA sign again. */
@@ -216,7 +261,8 @@ static int run_issue(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		    0)
 			return XC_ERR;
 	}
-	snprintf(res->detail, sizeof(res->detail), "signed by '%s'", s->issuer);
+	snprintf(res->detail, sizeof(res->detail), "signed by '%s'%s%s%s",
+	         s->issuer, note[0] ? " (" : "", note, note[0] ? ")" : "");
 	return 0;
 }
 
@@ -433,7 +479,7 @@ static const struct xc_obs_cert *holding(struct xc_run_ctx *ctx,
 		const struct xc_obs_cert *x = &o->certs[i];
 
 		if (xc_cert_matches(c, x, f, why, sizeof(why)) &&
-		    xc_cert_usable(x, ctx->in->now) &&
+		    xc_cert_usable(x, run_now(ctx)) &&
 		    (!best || x->x.not_after > best->x.not_after))
 			best = x;
 	}

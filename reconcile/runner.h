@@ -18,6 +18,7 @@ struct xc_run_ctx {
 	const struct xc_world *world;
 	struct xc_new_cert *fresh; /* owned; one per certificate */
 	size_t nfresh;
+	long long started; /* the world's clock when the run began */
 };
 
 /* Prepares ctx; release with xc_run_release. */

@@ -328,7 +328,7 @@ static const struct xc_key http01_keys[] = {
          .flags = XC_K_REQUIRED,
          .off = OFF(xc_http01, via),
          .values = via_values,
-         .doc = "Where the challenge file is placed: iis, the webroot of the first server of the certificate."},
+         .doc = "Where the challenge file is placed: iis, the IIS webroot of every server of the certificate (a load balancer may send the CA to any of them), by the agent, removed again afterwards."},
         {0},
 };
 
