@@ -6,6 +6,7 @@
 
 #include "providers/exchange/transport.h"
 #include "providers/lab/labx509.h"
+#include "providers/manual/manual.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -41,11 +42,21 @@ int xc_issuers_load(struct xc_issuer_table *out, const struct xc_config *cfg,
 	memset(out, 0, sizeof(*out));
 	out->facts = xc_xcalloc(cfg->issuers.n + 1, sizeof(*out->facts));
 	out->strings = xc_xcalloc(cfg->issuers.n + 1, sizeof(char *));
+	out->ready = xc_xcalloc(cfg->issuers.n + 1, sizeof(char **));
 	for (i = 0; i < cfg->issuers.n; i++) {
 		const struct xc_issuer *is = &XC_ISSUERS(cfg)[i];
 		struct xc_issuer_facts *f = &out->facts[out->n++];
 
 		f->issuer = is->name.v;
+		if (is->manual) {
+			char *dir =
+			        xc_transport_path(base_dir, is->manual->path.v);
+
+			xc_manual_ready(dir, &out->ready[out->n - 1],
+			                &f->nready);
+			f->ready = (const char *const *)out->ready[out->n - 1];
+			free(dir);
+		}
 		if (is->lab) {
 			char *dir =
 			        xc_transport_path(base_dir, is->lab->path.v);

@@ -10,6 +10,7 @@
 #include "providers/acme/issuer.h"
 #include "providers/exchange/transport.h"
 #include "providers/lab/lab.h"
+#include "providers/manual/manual.h"
 #include "state/store.h"
 #include "state/xalloc.h"
 
@@ -68,6 +69,15 @@ static int world_issue(void *ctx, const struct xc_issue_job *job,
 		aj.note = job->note;
 		aj.note_size = job->note_size;
 		return xc_acme_issuer_issue(&aj, chain_pem, err);
+	}
+	if (is->manual) {
+		dir = xc_transport_path(w->base, is->manual->path.v);
+		rc = xc_manual_pick_up(dir, job->request, job->csr, job->len,
+		                       chain_pem, err);
+		free(dir);
+		if (rc < 0)
+			xc_error_prefix(err, "issuer '%s': ", job->issuer);
+		return rc;
 	}
 	if (!is->lab)
 		return xc_error_set(

@@ -584,10 +584,23 @@ static void plan_finish(struct certplan *cp, int first_step)
 	free(verify);
 }
 
+/* A manual issuer's CA has put the certificate for request in place. */
+static bool manual_ready(const struct xc_issuer_facts *f, const char *request)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->nready; i++)
+		if (strcasecmp(f->ready[i], request) == 0)
+			return true;
+	return false;
+}
+
 static void plan_fresh(struct certplan *cp, const char *why)
 {
 	const struct xc_cert *c = cp->c;
 	const struct xc_plan_input *in = cp->b->in;
+	const struct xc_issuer *is = xc_config_issuer(in->cfg, c->issuer.v);
+	const struct xc_manual *manual = is ? is->manual : NULL;
 	const char *s1 = c->servers.v[0].v;
 	const struct xc_server_obs *so1 = server_obs(in->obs, s1);
 	char friendly[128];
@@ -600,17 +613,6 @@ static void plan_fresh(struct certplan *cp, const char *why)
 
 	xc_cert_friendly(c, friendly, sizeof(friendly));
 	cp->fresh = true;
-	{
-		const struct xc_issuer *is =
-		        xc_config_issuer(in->cfg, c->issuer.v);
-
-		/* Said before apply stops at it: the lab CA and ACME sign in
-		 * this version (the manual issuer comes with its issue). */
-		if (is && is->manual)
-			note(cp->b,
-			     "issuer '%s' (%s) cannot be used by this version of excert yet: apply would stop at the issue step, before anything destructive",
-			     c->issuer.v, xc_issuer_kind(is));
-	}
 	if (cp->f && cp->f->nnames == 1)
 		cp->issuer_n = cp->f->names[0];
 	/* A matching pending request on the first server is reused. */
@@ -651,9 +653,26 @@ static void plan_fresh(struct certplan *cp, const char *why)
 				cp->got[0] = imp;
 				goto distributed;
 			}
-			s = add(cp->b, XC_STEP_ISSUE, c, NULL,
-			        "%s; issuer '%s' signs the pending request %.12s... already on %s",
-			        why, c->issuer.v, r->thumbprint, s1);
+			if (manual && manual_ready(cp->f, r->thumbprint)) {
+				s = add(cp->b, XC_STEP_ISSUE, c, NULL,
+				        "%s; the certificate that manual issuer '%s' got for the pending request %.12s... on %s is in %s: it is taken",
+				        why, c->issuer.v, r->thumbprint, s1,
+				        manual->path.v);
+			} else if (manual) {
+				s = add(cp->b, XC_STEP_ISSUE, c, NULL,
+				        "%s; waiting for the CA: the pending request %.12s... of %s is in %s/%s.csr for manual issuer '%s'; the certificate goes beside it as %s.cer",
+				        why, r->thumbprint, s1, manual->path.v,
+				        r->thumbprint, c->issuer.v,
+				        r->thumbprint);
+				note(cp->b,
+				     "certificate '%s' is waiting for the CA: put the certificate for request %s in %s as %s.cer (PEM or DER), then apply",
+				     c->name.v, r->thumbprint, manual->path.v,
+				     r->thumbprint);
+			} else {
+				s = add(cp->b, XC_STEP_ISSUE, c, NULL,
+				        "%s; issuer '%s' signs the pending request %.12s... already on %s",
+				        why, c->issuer.v, r->thumbprint, s1);
+			}
 			snprintf(s->reuse_request, sizeof(s->reuse_request),
 			         "%s", r->thumbprint);
 			s->issuer = c->issuer.v;
@@ -665,8 +684,13 @@ static void plan_fresh(struct certplan *cp, const char *why)
 	        "%s; %s makes the request (RSA %d%s), so the key never leaves Exchange",
 	        why, s1, c->key_size, c->exportable ? ", exportable" : "");
 	req = s->id;
-	s = add(cp->b, XC_STEP_ISSUE, c, NULL, "issuer '%s' signs the request",
-	        c->issuer.v);
+	if (manual)
+		s = add(cp->b, XC_STEP_ISSUE, c, NULL,
+		        "manual issuer '%s': apply writes the request to %s and stops there, waiting for the CA's certificate",
+		        c->issuer.v, manual->path.v);
+	else
+		s = add(cp->b, XC_STEP_ISSUE, c, NULL,
+		        "issuer '%s' signs the request", c->issuer.v);
 	s->issuer = c->issuer.v;
 	dep(s, req);
 	issue = s->id;

@@ -112,6 +112,10 @@ struct xc_issuer_facts {
 	const char *issuer; /* the issuer's name in excert.yaml */
 	const char *const *names;
 	size_t nnames;
+	/* a manual issuer: the pending requests (thumbprints) whose
+	 * certificate the CA has put in its directory */
+	const char *const *ready;
+	size_t nready;
 };
 
 void xc_obs_server_release(struct xc_obs_server *s);

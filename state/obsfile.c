@@ -22,6 +22,9 @@ void xc_issuer_table_release(struct xc_issuer_table *t)
 	for (i = 0; i < t->nstrings; i++)
 		free(t->strings[i]);
 	free(t->strings);
+	for (i = 0; t->ready && i < t->n; i++)
+		xc_strv_free(t->ready[i], t->facts[i].nready);
+	free(t->ready);
 	free(t->facts);
 	memset(t, 0, sizeof(*t));
 }

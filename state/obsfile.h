@@ -27,6 +27,8 @@ struct xc_issuer_table {
 	size_t n;
 	char **strings; /* owned storage behind facts[].names */
 	size_t nstrings;
+	char ***ready; /* owned, one list per issuer (or NULL): the storage
+	                  behind facts[].ready */
 };
 
 void xc_issuer_table_release(struct xc_issuer_table *t);
