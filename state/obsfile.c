@@ -375,7 +375,8 @@ void xc_observation_facts(const struct xc_observation *o,
 		for (j = 0; j < facts->facts[i].nnames; j++)
 			add(&l, "issuer %s: signs as %s",
 			    facts->facts[i].issuer, facts->facts[i].names[j]);
-	qsort(l.v, l.n, sizeof(*l.v), cmp);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp);
 	*out = l.v;
 	*n = l.n;
 }

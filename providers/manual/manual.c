@@ -194,6 +194,7 @@ void xc_manual_ready(const char *dir, char ***out, size_t *n)
 		v[(*n)++] = xc_xstrdup(thumb);
 	}
 	closedir(d);
-	qsort(v, *n, sizeof(*v), cmp);
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp);
 	*out = v;
 }
