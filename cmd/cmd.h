@@ -81,6 +81,8 @@ int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv);
 extern const struct xc_opt xc_observe_opts[];
 extern const struct xc_opt xc_lab_opts[];
 extern const struct xc_opt xc_acme_opts[];
+int xc_cmd_probe(struct xc_ctx *ctx, int argc, char **argv);
+extern const struct xc_opt xc_probe_opts[];
 
 struct xc_config;
 

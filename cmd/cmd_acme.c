@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
+#include "providers/acme/ari.h"
 #include "providers/acme/issue.h"
 #include "state/config.h"
 #include "state/secret.h"
@@ -25,11 +26,17 @@ enum {
 	OPT_OUT,
 	OPT_WEBROOT,
 	OPT_HTTP_PORT,
+	OPT_DNS_SERVER,
+	OPT_TSIG_NAME,
+	OPT_TSIG_SECRET,
+	OPT_TSIG_ALG,
+	OPT_ZONE,
+	OPT_CERT,
 };
 
 const struct xc_opt xc_acme_opts[] = {
         {OPT_DIRECTORY, 0, "directory", XC_OPT_VALUE, "URL",
-         "issue: the CA's ACME directory (https://)"},
+         "issue, ari: the CA's ACME directory (https://)"},
         {OPT_DOMAIN, 'd', "domain", XC_OPT_VALUE, "DOMAIN",
          "issue: a DNS name of the certificate (repeat for more)"},
         {OPT_EAB_KID, 0, "eab-kid", XC_OPT_VALUE, "KID",
@@ -39,13 +46,25 @@ const struct xc_opt xc_acme_opts[] = {
         {OPT_KEY, 0, "key", XC_OPT_VALUE, "TYPE",
          "issue: ec256 (default) or rsa2048"},
         {OPT_CA_BUNDLE, 0, "ca-bundle", XC_OPT_VALUE, "FILE",
-         "issue: trust these CAs for the ACME server's TLS"},
+         "issue, ari: trust these CAs for the ACME server's TLS"},
         {OPT_OUT, 0, "out", XC_OPT_VALUE, "DIR",
          "issue: write cert.pem, chain.pem, key.pem here (default .)"},
         {OPT_WEBROOT, 0, "webroot", XC_OPT_VALUE, "DIR",
          "issue: answer http-01 with files under DIR/.well-known/"},
         {OPT_HTTP_PORT, 0, "http-port", XC_OPT_VALUE, "PORT",
          "issue: answer http-01 on PORT or ADDR:PORT (default 80, all addresses)"},
+        {OPT_DNS_SERVER, 0, "dns-server", XC_OPT_VALUE, "ADDR[:PORT]",
+         "issue: answer dns-01 with RFC 2136 updates sent to this primary"},
+        {OPT_TSIG_NAME, 0, "tsig-name", XC_OPT_VALUE, "NAME",
+         "issue: the TSIG key that signs the updates"},
+        {OPT_TSIG_SECRET, 0, "tsig-secret", XC_OPT_VALUE, "SECRET",
+         "issue: its secret, as env:NAME or file:PATH (base64 or a key file)"},
+        {OPT_TSIG_ALG, 0, "tsig-algorithm", XC_OPT_VALUE, "ALG",
+         "issue: hmac-sha256 (default), hmac-sha512, ..."},
+        {OPT_ZONE, 0, "zone", XC_OPT_VALUE, "ZONE",
+         "issue: the zone to update (default: found by an SOA query)"},
+        {OPT_CERT, 0, "cert", XC_OPT_VALUE, "FILE",
+         "ari: the certificate (PEM or DER) to ask about"},
         {0},
 };
 
@@ -61,6 +80,12 @@ struct acme_args {
 	const char *out;
 	const char *webroot;
 	const char *http_port;
+	const char *dns_server;
+	const char *tsig_name;
+	const char *tsig_secret;
+	const char *tsig_alg;
+	const char *zone;
+	const char *cert;
 };
 
 static int handle(void *arg, int id, const char *value)
@@ -113,6 +138,29 @@ static int handle(void *arg, int id, const char *value)
 		return 0;
 	case OPT_HTTP_PORT:
 		a->http_port = value;
+		return 0;
+	case OPT_DNS_SERVER:
+		a->dns_server = value;
+		return 0;
+	case OPT_TSIG_NAME:
+		a->tsig_name = value;
+		return 0;
+	case OPT_TSIG_SECRET:
+		if (!xc_secret_ref_parse(value, &kind, &what, why,
+		                         sizeof(why))) {
+			xc_out_usage("--tsig-secret: %s", why);
+			return -1;
+		}
+		a->tsig_secret = value;
+		return 0;
+	case OPT_TSIG_ALG:
+		a->tsig_alg = value;
+		return 0;
+	case OPT_ZONE:
+		a->zone = value;
+		return 0;
+	case OPT_CERT:
+		a->cert = value;
 		return 0;
 	}
 	return -1;
@@ -200,13 +248,19 @@ static void profile(const struct xc_acme_issue_result *res,
 	if (!getenv("EXCERT_PROFILE"))
 		return;
 	fprintf(stderr,
-	        "excert: profile: acme issue %.3f s wall, %.3f s cpu, %u requests (%u HEAD, %u GET, %u POST), %u badNonce retries, %u TLS connection%s, directory %s, account %s\n",
+	        "excert: profile: acme issue %.3f s wall, %.3f s cpu, %u requests (%u HEAD, %u GET, %u POST), %u badNonce retries, %u TLS connection%s, directory %s, account %s",
 	        seconds_since(t0), (double)(clock() - c0) / CLOCKS_PER_SEC,
 	        s->http.requests, s->http.heads, s->http.gets, s->http.posts,
 	        s->badnonce_retries, s->http.connections,
 	        s->http.connections == 1 ? "" : "s",
 	        s->directory_cached ? "cached" : "fetched",
 	        s->account_cached ? "cached" : "registered");
+	if (res->dns.updates || res->dns.queries)
+		fprintf(stderr,
+		        ", dns-01: %u updates, %u queries, %u records added, %u deleted",
+		        res->dns.updates, res->dns.queries, res->dns.added,
+		        res->dns.deleted);
+	fputc('\n', stderr);
 }
 
 static int issue(struct xc_ctx *ctx, struct acme_args *a)
@@ -218,6 +272,9 @@ static int issue(struct xc_ctx *ctx, struct acme_args *a)
 	clock_t c0 = clock();
 	char *hmac_text = NULL;
 	size_t hmac_text_len = 0;
+	char *tsig_text = NULL;
+	size_t tsig_text_len = 0;
+	struct xc_dns01_config dns;
 	unsigned char *hmac = NULL;
 	size_t hmac_len = 0;
 	char *addr = NULL;
@@ -245,13 +302,45 @@ static int issue(struct xc_ctx *ctx, struct acme_args *a)
 		xc_out_usage("give --webroot or --http-port, not both");
 		return XC_EXIT_USAGE;
 	}
-	if (!a->webroot && listen_spec(a->http_port ? a->http_port : "80",
-	                               &addr, &o.listen_port) < 0)
+	if (a->dns_server && (a->webroot || a->http_port)) {
+		xc_out_usage(
+		        "give --dns-server (dns-01) or --webroot/--http-port (http-01), not both");
+		return XC_EXIT_USAGE;
+	}
+	if (!a->dns_server != !a->tsig_name ||
+	    !a->dns_server != !a->tsig_secret) {
+		xc_out_usage(
+		        "--dns-server, --tsig-name and --tsig-secret go together");
+		return XC_EXIT_USAGE;
+	}
+	if (!a->dns_server && (a->tsig_alg || a->zone)) {
+		xc_out_usage("--tsig-algorithm and --zone need --dns-server");
+		return XC_EXIT_USAGE;
+	}
+	if (!a->webroot && !a->dns_server &&
+	    listen_spec(a->http_port ? a->http_port : "80", &addr,
+	                &o.listen_port) < 0)
 		return XC_EXIT_USAGE;
 	state = state_dir(ctx, &code);
 	if (!state)
 		goto out;
 	code = XC_EXIT_ERROR;
+	if (a->dns_server) {
+		if (xc_secret_resolve(a->tsig_secret, NULL, &tsig_text,
+		                      &tsig_text_len, &err) < 0) {
+			xc_error_prefix(&err, "--tsig-secret: ");
+			xc_out_err(&err);
+			goto out;
+		}
+		memset(&dns, 0, sizeof(dns));
+		dns.server = a->dns_server;
+		dns.tsig_name = a->tsig_name;
+		dns.tsig_algorithm = a->tsig_alg;
+		dns.tsig_secret = tsig_text;
+		dns.zone = a->zone;
+		dns.log = stderr;
+		o.dns01 = &dns;
+	}
 	if (a->eab_hmac) {
 		if (xc_secret_resolve(a->eab_hmac, NULL, &hmac_text,
 		                      &hmac_text_len, &err) < 0) {
@@ -301,7 +390,95 @@ out:
 		xc_acme_secret_free(hmac, hmac_len);
 	if (hmac_text)
 		xc_acme_secret_free(hmac_text, hmac_text_len);
+	if (tsig_text)
+		xc_acme_secret_free(tsig_text, tsig_text_len);
 	free(addr);
+	free(state);
+	return code;
+}
+
+static void utc(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (gmtime_r(&tt, &tm))
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* excert acme ari: the CA's renewal window for a certificate. */
+static int ari(struct xc_ctx *ctx, struct acme_args *a)
+{
+	struct xc_ari_config cfg;
+	struct xc_ari_info info;
+	struct xc_store *store = NULL;
+	struct xc_error err;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	char *state = NULL;
+	char t1[32], t2[32], t3[32], t4[32];
+	int code = XC_EXIT_ERROR;
+
+	xc_error_clear(&err);
+	if (!a->directory || !a->cert) {
+		xc_out_usage("acme ari needs --directory URL and --cert FILE");
+		return XC_EXIT_USAGE;
+	}
+	if (a->ndomains || a->eab_kid || a->webroot || a->http_port ||
+	    a->dns_server || a->out) {
+		xc_out_usage(
+		        "acme ari takes --directory, --cert and --ca-bundle only");
+		return XC_EXIT_USAGE;
+	}
+	state = state_dir(ctx, &code);
+	if (!state)
+		goto out;
+	code = XC_EXIT_ERROR;
+	if (xc_ari_read_cert(a->cert, &der, &len, &err) < 0 ||
+	    xc_store_open(&store, state, &err) < 0) {
+		xc_out_err(&err);
+		goto out;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.directory_url = a->directory;
+	cfg.ca_bundle = a->ca_bundle;
+	cfg.store = store;
+	cfg.log = stderr;
+	if (xc_ari_get(&cfg, der, len, &info, &err) < 0) {
+		xc_out_err(&err);
+		goto out;
+	}
+	utc(info.start, t1, sizeof(t1));
+	utc(info.end, t2, sizeof(t2));
+	utc(info.chosen, t3, sizeof(t3));
+	utc(info.next_poll, t4, sizeof(t4));
+	if (ctx->format == XC_FMT_JSON) {
+		if (info.status == XC_ARI_NONE)
+			printf("{\"cert_id\":\"%s\",\"ari\":false}\n",
+			       info.cert_id);
+		else
+			printf("{\"cert_id\":\"%s\",\"ari\":true,\"start\":\"%s\",\"end\":\"%s\",\"renew_at\":\"%s\",\"next_check\":\"%s\",\"retry_after\":%lld,\"from_state\":%s}\n",
+			       info.cert_id, t1, t2, t3, t4, info.retry_after,
+			       info.from_store ? "true" : "false");
+	} else if (info.status == XC_ARI_NONE) {
+		printf("certID %s\nno ARI at this CA: its directory has no renewalInfo\n",
+		       info.cert_id);
+	} else {
+		printf("certID %s\n"
+		       "suggested window %s .. %s\n"
+		       "renew at %s (chosen in the window, kept in the state directory)\n"
+		       "next check %s (%s)\n",
+		       info.cert_id, t1, t2, t3, t4,
+		       info.from_store ? "answered from the state directory"
+		                       : "asked the CA now");
+		if (info.explanation[0])
+			printf("explanation %s\n", info.explanation);
+	}
+	code = XC_EXIT_OK;
+out:
+	free(der);
+	xc_store_close(store);
 	free(state);
 	return code;
 }
@@ -319,8 +496,8 @@ int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv)
 		xc_cmd_usage(argc < 2 ? stderr : stdout, acme);
 		return argc < 2 ? XC_EXIT_USAGE : XC_EXIT_OK;
 	}
-	if (strcmp(argv[1], "issue") != 0) {
-		xc_out_usage("unknown acme command '%s' (issue)", argv[1]);
+	if (strcmp(argv[1], "issue") != 0 && strcmp(argv[1], "ari") != 0) {
+		xc_out_usage("unknown acme command '%s' (issue, ari)", argv[1]);
 		return XC_EXIT_USAGE;
 	}
 	memset(&a, 0, sizeof(a));
@@ -330,9 +507,11 @@ int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv)
 		rc = n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;
 	} else if (n > 0) {
 		xc_out_usage(
-		        "acme issue takes no arguments ('%s'); names go with -d",
-		        pos[0]);
+		        "acme %s takes no arguments ('%s'); names go with -d",
+		        argv[1], pos[0]);
 		rc = XC_EXIT_USAGE;
+	} else if (strcmp(argv[1], "ari") == 0) {
+		rc = ari(ctx, &a);
 	} else {
 		rc = issue(ctx, &a);
 	}

@@ -108,19 +108,36 @@ const struct xc_cmd xc_commands[] = {
          "renewal is due, the wanted services it has, and whether IIS serves it\n"
          "on 443. --format json for scripts. Exit status: 0, 2 when a server\n"
          "lacks the certificate, 1 on an error."},
-        {"acme", xc_cmd_acme, xc_acme_opts, "issue -d DOMAIN...",
+        {"acme", xc_cmd_acme, xc_acme_opts,
+         "issue -d DOMAIN... | ari --cert FILE",
          "get a certificate from an ACME CA with a local key (standalone)",
          "excert acme issue --directory URL -d DOMAIN... makes a key (--key)\n"
          "and a request, places an ACME order (RFC 8555), answers its http-01\n"
          "challenges from --webroot DIR or from a listener of its own\n"
-         "(--http-port), and writes cert.pem (leaf and chain), chain.pem and\n"
-         "key.pem (0600) into --out DIR. The account key, the account URL, the\n"
-         "directory and the order in flight are kept in the state directory, so\n"
-         "an interrupted run resumes its order. External account binding with\n"
+         "(--http-port), or its dns-01 challenges with RFC 2136 updates signed\n"
+         "with TSIG (--dns-server, --tsig-name, --tsig-secret env:NAME|file:PATH,\n"
+         "--tsig-algorithm, --zone; wildcards need it), and writes cert.pem\n"
+         "(leaf and chain), chain.pem and key.pem (0600) into --out DIR. The\n"
+         "account key, the account URL, the directory and the order in flight\n"
+         "are kept in the state directory, so an interrupted run resumes its\n"
+         "order. External account binding with\n"
          "--eab-kid and --eab-hmac env:NAME or file:PATH. EXCERT_PROFILE=1 prints\n"
          "the time and the HTTP requests made.\n"
+         "excert acme ari --directory URL --cert FILE asks the CA for its\n"
+         "renewal window (ARI, RFC 9773) and prints it with the time chosen in it.\n"
          "Exit status: 0 issued, 1 an error, 64 a bad command line."},
-        {"lab", xc_cmd_lab, xc_lab_opts, "init|agent DIR",
+        {"probe", xc_cmd_probe, xc_probe_opts, "URL...",
+         "what each TLS endpoint really serves: thumbprint, dates, names",
+         "Connects to every URL at once (https://, smtp:// and imap:// and\n"
+         "pop3:// with STARTTLS, imaps://, pop3s://), completes the TLS\n"
+         "handshake and prints per endpoint the leaf's thumbprint, its days\n"
+         "left, the subject's CN, whether the name matches the URL's host, the\n"
+         "protocol and whether the chain verifies (system CAs or --ca-bundle);\n"
+         "or why nothing was served. --connect-to probes a load-balanced name\n"
+         "on one member's address. --format json adds the DER, the chain, the\n"
+         "dates and the cipher.\n"
+         "Exit status: 0 every endpoint served a certificate, 1 any did not."},
+        {"lab", xc_cmd_lab, xc_lab_opts, "init|agent|serve DIR",
          "the Exchange emulator: make a lab organisation, or answer as its agent",
          "excert lab init DIR makes an Exchange organisation in DIR (docs/lab.md):\n"
          "servers with Exchange's default certificates, receive connectors, a lab\n"
@@ -129,7 +146,11 @@ const struct xc_cmd xc_commands[] = {
          "connect: {transport: lab, path: DIR}.\n"
          "excert lab agent DIR reads from stdin what a PowerShell host would (the\n"
          "agent script and the line that invokes it) and answers as the agent, so\n"
-         "that an sshd whose forced command it is stands in for a Windows server."},
+         "that an sshd whose forced command it is stands in for a Windows server.\n"
+         "excert lab serve DIR listens on 127.0.0.1 for every lab server: HTTPS\n"
+         "with the certificate IIS binds on 443, SMTP with STARTTLS and its SMTP\n"
+         "certificate, plain HTTP from its webroot (http-01); it follows changes\n"
+         "to the lab without a restart and stops on SIGTERM."},
         {"help", xc_cmd_help, no_opts, "[COMMAND]", "show help for a command",
          "Shows the general usage, or the help of COMMAND."},
         {NULL, NULL, NULL, NULL, NULL, NULL},

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* excert lab init|agent: the Exchange emulator. */
+/* excert lab init|agent|serve: the Exchange emulator. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "providers/lab/lab.h"
+#include "providers/lab/labserve.h"
 
 enum {
 	OPT_SERVERS = 100,
@@ -18,6 +19,9 @@ enum {
 	OPT_ORG,
 	OPT_DOMAIN,
 	OPT_AS,
+	OPT_BASE_PORT,
+	OPT_HTTP01,
+	OPT_PIDFILE,
 };
 
 static const struct xc_opt init_opts[] = {
@@ -44,7 +48,17 @@ static const struct xc_opt agent_opts[] = {
         {0},
 };
 
-/* Both tables, for `excert help lab`. */
+static const struct xc_opt serve_opts[] = {
+        {OPT_BASE_PORT, 0, "base-port", XC_OPT_VALUE, "N",
+         "server i listens on N+3i (https), N+3i+1 (smtp), N+3i+2 (http); 0: any free ports (default 20000)"},
+        {OPT_HTTP01, 0, "http01", XC_OPT_VALUE, "[ADDR:]PORT",
+         "also answer http-01 challenges from every server's webroot here"},
+        {OPT_PIDFILE, 0, "pidfile", XC_OPT_VALUE, "FILE",
+         "write the process id here once listening"},
+        {0},
+};
+
+/* All three tables, for `excert help lab`. */
 const struct xc_opt xc_lab_opts[] = {
         {OPT_SERVERS, 0, "servers", XC_OPT_VALUE, "N",
          "init: Mailbox servers (default 2)"},
@@ -62,12 +76,19 @@ const struct xc_opt xc_lab_opts[] = {
          "init: DNS domain (default contoso.lab)"},
         {OPT_AS, 0, "as", XC_OPT_VALUE, "NAME",
          "agent: answer as this server only"},
+        {OPT_BASE_PORT, 0, "base-port", XC_OPT_VALUE, "N",
+         "serve: ports N+3i, N+3i+1, N+3i+2 for server i (default 20000)"},
+        {OPT_HTTP01, 0, "http01", XC_OPT_VALUE, "[ADDR:]PORT",
+         "serve: one http-01 listener for every server's webroot"},
+        {OPT_PIDFILE, 0, "pidfile", XC_OPT_VALUE, "FILE",
+         "serve: write the process id here once listening"},
         {0},
 };
 
 struct lab_args {
 	struct xc_lab_options init;
 	const char *as;
+	struct xc_lab_serve_opts serve;
 };
 
 static int number(const char *opt, const char *v, int min, int max, int *out)
@@ -110,6 +131,20 @@ static int handle(void *arg, int id, const char *value)
 	case OPT_AS:
 		a->as = value;
 		return 0;
+	case OPT_BASE_PORT: {
+		int port;
+
+		if (number("base-port", value, 0, 65533, &port) < 0)
+			return -1;
+		a->serve.base_port = (unsigned)port;
+		return 0;
+	}
+	case OPT_HTTP01:
+		a->serve.http01 = value;
+		return 0;
+	case OPT_PIDFILE:
+		a->serve.pidfile = value;
+		return 0;
 	}
 	return -1;
 }
@@ -118,10 +153,11 @@ int xc_cmd_lab(struct xc_ctx *ctx, int argc, char **argv)
 {
 	const struct xc_cmd *lab = xc_cmd_find("lab");
 	struct xc_cmd sub = *lab;
-	struct lab_args a = {{.servers = 2}, NULL};
+	struct lab_args a = {{.servers = 2}, NULL, {.base_port = 20000}};
 	struct xc_error err;
 	char **pos;
 	bool init;
+	bool serve = false;
 	int n;
 	int rc;
 
@@ -136,8 +172,12 @@ int xc_cmd_lab(struct xc_ctx *ctx, int argc, char **argv)
 	} else if (strcmp(argv[1], "agent") == 0) {
 		init = false;
 		sub.opts = agent_opts;
+	} else if (strcmp(argv[1], "serve") == 0) {
+		init = false;
+		serve = true;
+		sub.opts = serve_opts;
 	} else {
-		xc_out_usage("unknown lab command '%s' (init or agent)",
+		xc_out_usage("unknown lab command '%s' (init, agent or serve)",
 		             argv[1]);
 		return XC_EXIT_USAGE;
 	}
@@ -164,6 +204,10 @@ int xc_cmd_lab(struct xc_ctx *ctx, int argc, char **argv)
 			        a.init.servers == 1 ? "" : "s",
 			        a.init.edge ? ", an Edge server" : "",
 			        a.init.hybrid ? ", hybrid" : "");
+	} else if (serve) {
+		a.serve.out = stdout;
+		a.serve.log = stderr;
+		rc = xc_lab_serve(pos[0], &a.serve, &err);
 	} else {
 		rc = xc_lab_agent(pos[0], a.as, stdin, stdout, &err);
 	}

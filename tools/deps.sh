@@ -7,7 +7,8 @@ pkgs="build-essential cmake pkg-config git ca-certificates
   libyaml-dev libssl-dev libcurl4-openssl-dev libgit2-dev libjansson-dev
   libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14 valgrind
   python3 python3-jsonschema python3-yaml libtree-sitter-dev
-  openssh-server openssh-client pebble"
+  openssh-server openssh-client pebble libldns-dev bind9 bind9-dnsutils
+  postfix ssl-cert-check testssl.sh"
 # npm fetches the PowerShell grammar for the agent's syntax test; a machine
 # that already has node and npm (from elsewhere) keeps them.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
@@ -31,6 +32,9 @@ if [ -n "$missing" ]; then
         $sudo chmod 755 /usr/sbin/policy-rc.d
         policy=1
     fi
+    # Postfix asks which configuration to make; the tests bring their own.
+    echo "postfix postfix/main_mailer_type select No configuration" |
+        $sudo debconf-set-selections 2>/dev/null || true
     set +e
     $sudo apt-get update -q
     # shellcheck disable=SC2086

@@ -13,6 +13,11 @@
 #include "state/x509.h"
 #include "state/xalloc.h"
 
+/* The first wait before polling an authorization or an order that is
+ * still pending or processing, doubled each time up to 4 s: a CA that
+ * validates at once (Pebble: a few ms) is not waited for much longer. */
+#define XC_ACME_POLL_FIRST_MS 10
+
 /* A directory read from the store is used for this long. */
 #define DIRECTORY_TTL (24LL * 3600)
 
@@ -668,7 +673,7 @@ int xc_acme_order_wait(struct xc_acme *a, struct xc_acme_order *o,
                        struct xc_error *err)
 {
 	long long deadline = now_ms() + XC_ACME_POLL_DEADLINE_MS;
-	long long backoff = 50;
+	long long backoff = XC_ACME_POLL_FIRST_MS;
 	struct xc_acme_resp r;
 	char what[2100];
 	int rc;
@@ -742,6 +747,8 @@ void xc_acme_authz_release(struct xc_acme_authz *z)
 	free(z->identifier);
 	free(z->http01_url);
 	free(z->http01_token);
+	free(z->dns01_url);
+	free(z->dns01_token);
 	memset(z, 0, sizeof(*z));
 }
 
@@ -781,6 +788,10 @@ static int authz_parse(struct xc_acme_authz *z, const json_t *v,
 	free(z->http01_token);
 	z->http01_url = NULL;
 	z->http01_token = NULL;
+	free(z->dns01_url);
+	free(z->dns01_token);
+	z->dns01_url = NULL;
+	z->dns01_token = NULL;
 	z->problem[0] = '\0';
 	xc_buf_init(&offered, sizeof(z->offered) - 1);
 	for (i = 0; i < json_array_size(chs); i++) {
@@ -804,6 +815,20 @@ static int authz_parse(struct xc_acme_authz *z, const json_t *v,
 			                      z->problem, sizeof(z->problem),
 			                      NULL, 0);
 			free(text);
+		}
+		if (strcmp(type, "dns-01") == 0 && !z->dns01_url) {
+			if (!https_url(url) || !token || !token_ok(token)) {
+				xc_buf_release(&offered);
+				return xc_error_set(
+				        err, XC_EPROTO,
+				        "the dns-01 challenge of %s has no https:// URL or a token that is not base64url",
+				        ident);
+			}
+			z->dns01_url = xc_xstrdup(url);
+			z->dns01_token = xc_xstrdup(token);
+			snprintf(z->dns01_status, sizeof(z->dns01_status), "%s",
+			         cs ? cs : "");
+			continue;
 		}
 		if (strcmp(type, "http-01") != 0 || z->http01_url)
 			continue;
@@ -872,7 +897,7 @@ int xc_acme_authz_wait(struct xc_acme *a, struct xc_acme_authz *z,
                        struct xc_error *err)
 {
 	long long deadline = now_ms() + XC_ACME_POLL_DEADLINE_MS;
-	long long backoff = 50;
+	long long backoff = XC_ACME_POLL_FIRST_MS;
 	struct xc_acme_resp r;
 	char what[2100];
 	int rc;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An ACME client (RFC 8555): directory, nonces, account (with external
- * account binding), orders, authorizations, http-01 challenges, polling,
- * finalization and certificate download.
+ * account binding), orders, authorizations (their http-01 and dns-01
+ * challenges), polling, finalization and certificate download.
  *
  * What a run must remember lives in the state store (state/store.h), under
  * "acme-HASH/", HASH being the first 16 hex digits of the SHA-256 of the
@@ -126,6 +126,9 @@ struct xc_acme_authz {
 	char http01_status[16];
 	char offered[128]; /* the challenge types offered, for messages */
 	char problem[400]; /* the failed challenge's error in words, or "" */
+	char *dns01_url;   /* owned; NULL when no dns-01 is offered */
+	char *dns01_token; /* owned; checked to be base64url */
+	char dns01_status[16];
 };
 
 void xc_acme_authz_release(struct xc_acme_authz *z);

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,34 @@ struct xc_acme_http {
 	struct xc_acme_http_stats stats;
 };
 
+/* True when dir holds OpenSSL's hash links (HASH.0), so that a CA can be
+ * found there by its subject without reading the whole bundle. */
+static int hashed_dir(const char *dir)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	int found = 0;
+
+	while (d && !found && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		size_t i;
+
+		if (len != 10 || strcmp(e->d_name + 8, ".0") != 0)
+			continue;
+		for (i = 0; i < 8 && isxdigit((unsigned char)e->d_name[i]); i++)
+			;
+		found = i == 8;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 int xc_acme_http_new(struct xc_acme_http **out, const char *ca_bundle,
                      struct xc_error *err)
 {
+	const curl_version_info_data *v;
+
 	struct xc_acme_http *h;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -50,6 +76,15 @@ int xc_acme_http_new(struct xc_acme_http **out, const char *ca_bundle,
 		curl_global_cleanup();
 		return xc_error_set(err, XC_EINVAL,
 		                    "cannot use the CA bundle %s", ca_bundle);
+	}
+	/* The system's trust store: looked up by hash in libcurl's CA
+	 * directory when it has one (Debian's /etc/ssl/certs), instead of
+	 * parsing the whole bundle (about 40 ms of CPU with OpenSSL 3.0). */
+	v = curl_version_info(CURLVERSION_NOW);
+	if (!ca_bundle && v->age >= CURLVERSION_SEVENTH && v->capath &&
+	    hashed_dir(v->capath)) {
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h->curl, CURLOPT_CAPATH, v->capath);
 	}
 	*out = h;
 	return 0;

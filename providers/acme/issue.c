@@ -14,11 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "providers/acme/dns01.h"
 #include "providers/acme/http01.h"
 #include "state/buf.h"
 #include "state/store.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
+
+/* How long the DNS server may take to serve the records it took. */
+#define XC_DNS01_PUBLISH_MS (60LL * 1000)
 
 struct run {
 	const struct xc_acme_issue_opts *o;
@@ -32,6 +36,8 @@ struct run {
 	struct xc_acme_key *key;
 	struct xc_acme_order order;
 	json_t *tokens; /* http-01 tokens answered, persisted with the order */
+	struct xc_dns01 *dns01; /* with --dns-server, instead of http01 */
+	json_t *records;        /* dns-01 [{name, value}], persisted likewise */
 };
 
 static void say(const struct run *r, const char *fmt, ...)
@@ -149,6 +155,8 @@ static int persist(struct run *r, const char *step, struct xc_error *err)
 	              "updated", (json_int_t)time(NULL));
 	if (r->tokens)
 		json_object_set(v, "tokens", r->tokens);
+	if (r->records)
+		json_object_set(v, "records", r->records);
 	text = json_dumps(v, JSON_COMPACT);
 	json_decref(v);
 	rc = xc_store_write(r->store, r->order_name, text, strlen(text), 0600,
@@ -227,8 +235,22 @@ static int resume(struct run *r, struct xc_error *err)
 			const char *tok =
 			        json_string_value(json_array_get(t, i));
 
-			if (tok)
+			if (tok && r->http01)
 				xc_http01_forget(r->http01, tok);
+		}
+		/* TXT records an interrupted run added: deleted now, added
+		 * again if the challenge is still to be answered. */
+		t = json_object_get(v, "records");
+		for (i = 0; i < json_array_size(t) && r->dns01; i++) {
+			json_t *e = json_array_get(t, i);
+			const char *n =
+			        json_string_value(json_object_get(e, "name"));
+			const char *val =
+			        json_string_value(json_object_get(e, "value"));
+
+			if (n && val &&
+			    xc_dns01_forget(r->dns01, n, val, &e2) < 0)
+				say(r, "%s", e2.msg);
 		}
 	}
 	json_decref(v);
@@ -262,9 +284,12 @@ static void nothing_reached(struct xc_error *err, unsigned port)
 	         "; no request reached excert's listener on port %u", port);
 }
 
-/* Every authorization of the order valid: reused, or won over http-01. */
+/* Every authorization of the order valid: reused, or won over http-01 or
+ * dns-01.  The challenge files or records are removed before this returns,
+ * on success and on failure. */
 static int authorize(struct run *r, struct xc_error *err)
 {
+	const char *kind = r->dns01 ? "dns-01" : "http-01";
 	struct xc_acme_authz *z;
 	size_t i;
 	size_t pending = 0;
@@ -272,6 +297,8 @@ static int authorize(struct run *r, struct xc_error *err)
 
 	z = xc_xcalloc(r->order.nauthz ? r->order.nauthz : 1, sizeof(*z));
 	for (i = 0; i < r->order.nauthz && rc == 0; i++) {
+		const char *url;
+		const char *token;
 		char *keyauth;
 
 		rc = xc_acme_authz_get(r->acme, r->order.authz[i], &z[i], err);
@@ -290,34 +317,65 @@ static int authorize(struct run *r, struct xc_error *err)
 			                  z[i].problem);
 			break;
 		}
-		if (!z[i].http01_url) {
+		url = r->dns01 ? z[i].dns01_url : z[i].http01_url;
+		token = r->dns01 ? z[i].dns01_token : z[i].http01_token;
+		if (!url) {
 			rc = xc_error_set(
 			        err, XC_EINVAL,
-			        "the CA offers no http-01 challenge for %s%s (offered: %s); dns-01 is not supported yet",
-			        z[i].wildcard ? "*." : "", z[i].identifier,
-			        z[i].offered);
+			        "the CA offers no %s challenge for %s%s (offered: %s)%s",
+			        kind, z[i].wildcard ? "*." : "",
+			        z[i].identifier, z[i].offered,
+			        r->dns01
+			                ? ""
+			                : "; wildcards need dns-01 (--dns-server)");
 			break;
 		}
 		keyauth = xc_acme_key_authorization(
-		        z[i].http01_token, xc_acme_thumbprint(r->acme));
-		rc = xc_http01_add(r->http01, z[i].http01_token, keyauth, err);
+		        token, xc_acme_thumbprint(r->acme));
+		if (r->dns01) {
+			char *name = xc_dns01_record_name(z[i].identifier);
+			char value[44];
+
+			xc_dns01_txt_value(keyauth, value);
+			rc = xc_dns01_add(r->dns01, z[i].identifier, keyauth,
+			                  err);
+			if (!r->records)
+				r->records = json_array();
+			json_array_append_new(r->records,
+			                      json_pack("{s:s, s:s}", "name",
+			                                name, "value", value));
+			free(name);
+		} else {
+			rc = xc_http01_add(r->http01, token, keyauth, err);
+			if (!r->tokens)
+				r->tokens = json_array();
+			json_array_append_new(r->tokens, json_string(token));
+		}
 		free(keyauth);
-		if (rc < 0)
-			break;
-		if (!r->tokens)
-			r->tokens = json_array();
-		json_array_append_new(r->tokens,
-		                      json_string(z[i].http01_token));
+		pending++;
+	}
+	/* dns-01: the records are saved before they are sent, and served
+	 * before the CA is told. */
+	if (rc == 0 && pending && r->dns01) {
+		rc = persist(r, "records", err);
+		if (rc == 0)
+			rc = xc_dns01_publish(r->dns01, XC_DNS01_PUBLISH_MS,
+			                      err);
+	}
+	for (i = 0; i < r->order.nauthz && rc == 0; i++) {
+		const char *url = r->dns01 ? z[i].dns01_url : z[i].http01_url;
+		const char *cs =
+		        r->dns01 ? z[i].dns01_status : z[i].http01_status;
+
 		/* A challenge already "processing" was answered by the run
 		 * that was interrupted; answering again would be refused. */
-		if (strcmp(z[i].http01_status, "pending") == 0)
-			rc = xc_acme_challenge_respond(r->acme, z[i].http01_url,
-			                               err);
-		pending++;
+		if (strcmp(z[i].status, "pending") == 0 && url &&
+		    strcmp(cs, "pending") == 0)
+			rc = xc_acme_challenge_respond(r->acme, url, err);
 	}
 	if (rc == 0 && pending) {
 		rc = persist(r, "challenges", err);
-		say(r, "http-01 answered for %zu name%s, waiting for the CA",
+		say(r, "%s answered for %zu name%s, waiting for the CA", kind,
 		    pending, pending == 1 ? "" : "s");
 		if (rc == 0)
 			stop_hook("challenge");
@@ -329,20 +387,33 @@ static int authorize(struct run *r, struct xc_error *err)
 		if (rc == 0 && strcmp(z[i].status, "valid") != 0) {
 			rc = xc_error_set(
 			        err, XC_EAUTH,
-			        "http-01 validation of %s failed (%s): %s",
-			        z[i].identifier, z[i].status,
+			        "%s validation of %s%s failed (%s): %s", kind,
+			        z[i].wildcard ? "*." : "", z[i].identifier,
+			        z[i].status,
 			        z[i].problem[0] ? z[i].problem
 			                        : "the CA gave no reason");
 			/* The usual cause, worth saying: the CA never got
 			 * through to this machine. */
-			if (!r->o->webroot && xc_http01_served(r->http01) == 0)
+			if (!r->dns01 && !r->o->webroot &&
+			    xc_http01_served(r->http01) == 0)
 				nothing_reached(err, r->o->listen_port);
 		}
 	}
 	for (i = 0; i < r->order.nauthz; i++)
 		xc_acme_authz_release(&z[i]);
 	free(z);
-	xc_http01_clear(r->http01);
+	if (r->dns01) {
+		struct xc_error e2;
+
+		if (xc_dns01_clear(r->dns01, &e2) < 0)
+			say(r, "%s; delete the records by hand", e2.msg);
+		else {
+			json_decref(r->records);
+			r->records = NULL;
+		}
+	} else {
+		xc_http01_clear(r->http01);
+	}
 	return rc;
 }
 
@@ -560,7 +631,9 @@ int xc_acme_issue(const struct xc_acme_issue_opts *o,
 	if (note[0])
 		say(&r, "%s", note);
 	/* The responder first: a port in use fails before any order. */
-	if (o->webroot)
+	if (o->dns01)
+		rc = xc_dns01_new(&r.dns01, o->dns01, err);
+	else if (o->webroot)
 		rc = xc_http01_webroot(&r.http01, o->webroot, err);
 	else
 		rc = xc_http01_listen(&r.http01, o->listen_address,
@@ -583,8 +656,12 @@ out:
 	if (r.acme)
 		xc_acme_get_stats(r.acme, &res->stats);
 	xc_http01_free(r.http01);
+	if (r.dns01)
+		xc_dns01_get_stats(r.dns01, &res->dns);
+	xc_dns01_free(r.dns01);
 	xc_acme_order_release(&r.order);
 	json_decref(r.tokens);
+	json_decref(r.records);
 	xc_acme_key_free(r.key);
 	xc_acme_close(r.acme);
 	xc_store_close(r.store);

@@ -2,8 +2,9 @@
 /*
  * Standalone issuance (`excert acme issue`): a local key and CSR, one ACME
  * order from placement to download, http-01 answered from a webroot or a
- * built-in listener, and the result written as cert.pem (leaf + chain),
- * chain.pem and key.pem (0600) in an output directory.
+ * built-in listener, or dns-01 through RFC 2136 (dns01.h), and the result
+ * written as cert.pem (leaf + chain), chain.pem and key.pem (0600) in an
+ * output directory.
  *
  * The order is persisted in the state directory after it is placed and
  * after each step, under acme-HASH/orders/ID.json, ID being the first 16
@@ -13,6 +14,8 @@
  * the CA) instead of placing another, and finalizes with the same key;
  * both files are removed once the certificate is written.  An order the
  * CA no longer knows, or that became invalid, is replaced by a new one.
+ * With dns-01 the TXT records are saved with the order before they are
+ * sent, so that a resumed run deletes what an interrupted one left.
  *
  * The state directory is locked for the run (state/store.h), so two runs
  * on one directory never share an order.  EXCERT_ACME_STOP_AFTER=order,
@@ -28,6 +31,7 @@
 #include <stdio.h>
 
 #include "providers/acme/acme.h"
+#include "providers/acme/dns01.h"
 #include "providers/acme/jws.h"
 #include "state/error.h"
 
@@ -46,6 +50,9 @@ struct xc_acme_issue_opts {
 	const char *listen_address; /* the listener's address (NULL: all) */
 	unsigned listen_port;       /* ... and port, when webroot is NULL */
 	FILE *log;                  /* progress on stderr; NULL for none */
+	/* dns-01 through RFC 2136 instead of http-01 (providers/acme/dns01.h);
+	 * NULL for http-01.  The webroot and listener are then unused. */
+	const struct xc_dns01_config *dns01;
 };
 
 struct xc_acme_issue_result {
@@ -55,6 +62,7 @@ struct xc_acme_issue_result {
 	char order_url[2048]; /* the order that was completed */
 	int resumed;          /* 1 when an earlier run's order was resumed */
 	struct xc_acme_stats stats;
+	struct xc_dns01_stats dns; /* with dns01 */
 };
 
 /* 0 with res filled, or a negative xc_code with err set. */

@@ -110,7 +110,8 @@ open(p, "w").write(s)
 PY
     (cd "$1" && git commit -qam "issued by pebble")
     if "$excert" lab serve --help >/dev/null 2>&1; then
-        "$excert" lab serve "$1/lab" --http01 "127.0.0.1:$p_http" >"$1.serve.log" 2>&1 &
+        "$excert" lab serve "$1/lab" --base-port 0 --http01 "127.0.0.1:$p_http" \
+            >"$1.serve.log" 2>&1 &
     else
         python3 -m http.server --bind 127.0.0.1 --directory "$1/lab/servers/MS01/webroot" \
             "$p_http" >"$1.serve.log" 2>&1 &
@@ -148,7 +149,9 @@ PY
 then ok; else bad "the lab does not use Pebble's certificate everywhere"; fi
 if [ -z "$(find demo/lab/servers -path '*acme-challenge/*' -type f)" ]; then ok; else bad "http-01 answers left behind"; fi
 if ! ls "$XDG_STATE_HOME"/excert/contoso/acme-*/orders/req-*.json >/dev/null 2>&1; then ok; else bad "order file left behind"; fi
-if grep -q 'acme-challenge' demo.serve.log; then ok; else bad "Pebble did not fetch the answer over HTTP: $(tail -3 demo.serve.log)"; fi
+if grep -q "Attempting to validate w/ HTTP: http://mail.contoso.lab:$p_http/.well-known/acme-challenge/" pebble.log; then ok; else
+    bad "Pebble did not validate over HTTP on the lab's port: $(grep -i validate pebble.log | tail -2)"
+fi
 
 # 2. Killed right after the order is placed: the next apply resumes it.
 rm -rf "$XDG_STATE_HOME"

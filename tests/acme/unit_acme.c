@@ -3,7 +3,9 @@
  * Unit tests for the pure parts of providers/acme/: base64url, JWK
  * thumbprints (RFC 7638's own example and a fixed P-256 key), key
  * authorizations, JWS and EAB assembly, the CSR, problem documents in
- * words and Retry-After.
+ * words and Retry-After; dns-01's TXT values, record names and
+ * configuration checks; ARI's certID (RFC 9773's own example) and its
+ * RFC 3339 dates.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,8 @@
 #include <string.h>
 
 #include "providers/acme/acme_http.h"
+#include "providers/acme/ari.h"
+#include "providers/acme/dns01.h"
 #include "providers/acme/jws.h"
 #include "providers/acme/problem.h"
 
@@ -458,6 +462,193 @@ static void test_key_pem_roundtrip(void **state)
 	                    "state/x.key holds no readable private key");
 }
 
+/* RFC 9773 Appendix A: the example certificate and its certID. */
+static const char ari_example_pem[] =
+        "-----BEGIN CERTIFICATE-----\n"
+        "MIIBQzCB66ADAgECAgUAh2VDITAKBggqhkjOPQQDAjAVMRMwEQYDVQQDEwpFeGFt\n"
+        "cGxlIENBMCIYDzAwMDEwMTAxMDAwMDAwWhgPMDAwMTAxMDEwMDAwMDBaMBYxFDAS\n"
+        "BgNVBAMTC2V4YW1wbGUuY29tMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEeBZu\n"
+        "7cbpAYNXZLbbh8rNIzuOoqOOtmxA1v7cRm//AwyMwWxyHz4zfwmBhcSrf47NUAFf\n"
+        "qzLQ2PPQxdTXREYEnKMjMCEwHwYDVR0jBBgwFoAUaYhba4dGQEHhs3uEe6CuLN4B\n"
+        "yNQwCgYIKoZIzj0EAwIDRwAwRAIge09+S5TZAlw5tgtiVvuERV6cT4mfutXIlwTb\n"
+        "+FYN/8oCIClDsqBklhB9KAelFiYt9+6FDj3z4KGVelYM5MdsO3pK\n"
+        "-----END CERTIFICATE-----\n";
+#define ARI_EXAMPLE_ID "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"
+
+static void test_ari_cert_id(void **state)
+{
+	static const unsigned char aki[] = {
+	        0x69, 0x88, 0x5b, 0x6b, 0x87, 0x46, 0x40, 0x41, 0xe1, 0xb3,
+	        0x7b, 0x84, 0x7b, 0xa0, 0xae, 0x2c, 0xde, 0x01, 0xc8, 0xd4};
+	static const unsigned char serial[] = {0x00, 0x87, 0x65, 0x43, 0x21};
+	struct xc_error err;
+	char id[256];
+	BIO *bio;
+	X509 *x;
+	unsigned char *der = NULL;
+	int len;
+
+	(void)state;
+	assert_int_equal(xc_ari_cert_id_of(aki, sizeof(aki), serial,
+	                                   sizeof(serial), id, sizeof(id),
+	                                   &err),
+	                 0);
+	assert_string_equal(id, ARI_EXAMPLE_ID);
+	/* From the certificate itself: AKI keyIdentifier and the serial's
+	 * DER content, with its leading zero. */
+	bio = BIO_new_mem_buf(ari_example_pem, -1);
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	assert_non_null(x);
+	len = i2d_X509(x, &der);
+	X509_free(x);
+	assert_true(len > 0);
+	assert_int_equal(xc_ari_cert_id(der, (size_t)len, id, sizeof(id), &err),
+	                 0);
+	assert_string_equal(id, ARI_EXAMPLE_ID);
+	/* Too small a buffer, and something that is no certificate. */
+	assert_int_equal(xc_ari_cert_id(der, (size_t)len, id, 10, &err),
+	                 XC_EINVAL);
+	assert_int_equal(xc_ari_cert_id(der, 20, id, sizeof(id), &err),
+	                 XC_EINVAL);
+	OPENSSL_free(der);
+}
+
+static void test_ari_no_aki(void **state)
+{
+	struct xc_error err;
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL;
+	char id[256];
+	int len;
+
+	(void)state;
+	/* A self-signed certificate without extensions has no AKI. */
+	assert_non_null(pk);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	                           (const unsigned char *)"x", -1, -1, 0);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_set_subject_name(x, name);
+	X509_set_issuer_name(x, name);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pk);
+	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+	len = i2d_X509(x, &der);
+	assert_true(len > 0);
+	assert_int_equal(xc_ari_cert_id(der, (size_t)len, id, sizeof(id), &err),
+	                 XC_EINVAL);
+	assert_string_equal(
+	        err.msg,
+	        "the certificate has no authority key identifier, so ARI cannot name it");
+	OPENSSL_free(der);
+	X509_NAME_free(name);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+}
+
+static void test_ari_parse_time(void **state)
+{
+	static const struct {
+		const char *text;
+		long long t;
+	} good[] = {
+	        {"2026-09-01T00:00:00Z", 1788220800},
+	        {"2026-09-01T02:00:00+02:00", 1788220800},
+	        {"2026-08-31T22:00:00.123456-02:00", 1788220800},
+	        {"2000-02-29T23:59:59Z", 951868799},
+	        {"1969-12-31T00:00:00z", -86400},
+	        {"1970-01-01t00:00:00Z", 0},
+	};
+	static const char *const bad[] = {
+	        "",
+	        "2026-09-01",
+	        "2026-09-01T00:00:00",
+	        "2026-13-01T00:00:00Z",
+	        "2026-02-30T00:00:00Z",
+	        "2026-09-01T24:00:00Z",
+	        "2026-09-01T00:00:00.Z",
+	        "2026-09-01T00:00:00Zjunk",
+	        "2026-09-01 00:00:00Z",
+	        "26-09-01T00:00:00Z",
+	};
+	long long t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(xc_ari_parse_time(good[i].text, &t), 0);
+		assert_int_equal(t, good[i].t);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(xc_ari_parse_time(bad[i], &t), -1);
+}
+
+static void test_dns01_names(void **state)
+{
+	char v[44];
+	char *n;
+
+	(void)state;
+	/* base64url(SHA-256(key authorization)), computed with python3's
+	 * hashlib and base64. */
+	xc_dns01_txt_value("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA."
+	                   "0amJnB5bGi3CV3TyMwV-OkH1iii2aJdGw0ie6U6yYiE",
+	                   v);
+	assert_string_equal(v, "Cv_F1mE1tMLSXvY2-sACfOdBjHD5OJEflokuFlKResI");
+	n = xc_dns01_record_name("Mail.Example.COM.");
+	assert_string_equal(n, "_acme-challenge.mail.example.com");
+	free(n);
+	n = xc_dns01_record_name("*.example.com");
+	assert_string_equal(n, "_acme-challenge.example.com");
+	free(n);
+}
+
+static void test_dns01_config(void **state)
+{
+	static const char secret[] = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==";
+	struct xc_dns01_config c;
+	struct xc_dns01 *d = NULL;
+	struct xc_error err;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.server = "127.0.0.1:5353";
+	c.tsig_name = "acme-key";
+	c.tsig_secret = secret;
+	assert_int_equal(xc_dns01_new(&d, &c, &err), 0);
+	xc_dns01_free(d);
+	/* A BIND key clause, an IPv6 address with a port, another algorithm. */
+	c.tsig_secret = "key \"acme-key\" {\n\talgorithm hmac-sha512;\n"
+	                "\tsecret \"c2VjcmV0IQ==\";\n};\n";
+	c.server = "[::1]:5353";
+	c.tsig_algorithm = "HMAC-SHA512";
+	assert_int_equal(xc_dns01_new(&d, &c, &err), 0);
+	xc_dns01_free(d);
+	c.tsig_algorithm = "hmac-sha3";
+	assert_int_equal(xc_dns01_new(&d, &c, &err), XC_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown TSIG algorithm 'hmac-sha3'"));
+	c.tsig_algorithm = NULL;
+	/* Not base64: refused, and never repeated. */
+	c.tsig_secret = "not a secret!";
+	assert_int_equal(xc_dns01_new(&d, &c, &err), XC_EINVAL);
+	assert_string_equal(
+	        err.msg,
+	        "the TSIG secret of key 'acme-key' is not base64 (as tsig-keygen writes it, alone or in its key clause)");
+	c.tsig_secret = secret;
+	c.server = "127.0.0.1:99999";
+	assert_int_equal(xc_dns01_new(&d, &c, &err), XC_EINVAL);
+	assert_string_equal(
+	        err.msg,
+	        "--dns-server takes ADDR, ADDR:PORT or [IPV6]:PORT, not '127.0.0.1:99999'");
+	c.server = "[::1";
+	assert_int_equal(xc_dns01_new(&d, &c, &err), XC_EINVAL);
+	assert_null(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +662,11 @@ int main(void)
 	        cmocka_unit_test(test_problem_words),
 	        cmocka_unit_test(test_retry_after),
 	        cmocka_unit_test(test_key_pem_roundtrip),
+	        cmocka_unit_test(test_ari_cert_id),
+	        cmocka_unit_test(test_ari_no_aki),
+	        cmocka_unit_test(test_ari_parse_time),
+	        cmocka_unit_test(test_dns01_names),
+	        cmocka_unit_test(test_dns01_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
