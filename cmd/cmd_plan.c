@@ -167,6 +167,16 @@ void xc_plan_print_markdown(const struct xc_plan *p,
 		fprintf(fp, "%s- %s\n", i ? "" : "\nNotes:\n\n", p->notes[i]);
 }
 
+static bool has_acme(const struct xc_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->issuers.n; i++)
+		if (XC_ISSUERS(cfg)[i].acme)
+			return true;
+	return false;
+}
+
 /* plan -o: the plan with what apply PLAN will check. */
 static int save(struct xc_session *ss, const struct xc_plan_args *a)
 {
@@ -223,11 +233,13 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	if (rc != XC_EXIT_OK)
 		return rc;
 	/* What an interrupted apply left in the state directory, read
-	 * without the lock: plan changes nothing. */
+	 * without the lock: plan changes nothing in Exchange.  An ACME
+	 * issuer's renewal windows (ARI) are kept there, so it is made for
+	 * them. */
 	dir = ctx->state_dir ? strdup(ctx->state_dir)
 	                     : xc_store_default_dir(ss.cfg->organization.v);
 	xc_error_clear(&err);
-	if (dir && access(dir, F_OK) == 0 &&
+	if (dir && (access(dir, F_OK) == 0 || has_acme(ss.cfg)) &&
 	    xc_store_open(&store, dir, &err) < 0)
 		store = NULL;
 	free(dir);

@@ -8,10 +8,13 @@
 
 #include "cmd/exit.h"
 #include "cmd/output.h"
+#include "providers/acme/issuer.h"
 #include "providers/exchange/observe.h"
+#include "reconcile/match.h"
 #include "state/buf.h"
 #include "state/config.h"
 #include "state/store.h"
+#include "state/xalloc.h"
 
 int xc_plan_args_handle(void *arg, int id, const char *value)
 {
@@ -92,6 +95,71 @@ static int load_observation(struct xc_session *s, const char *path,
 	return rc;
 }
 
+/* The renewal windows that ACME CAs suggest (ARI) for the certificates in
+ * use, each asked once; a CA that cannot be asked leaves a note, and
+ * excert.yaml's window applies. */
+static void gather_ari(struct xc_session *s, struct xc_store *store,
+                       long long now)
+{
+	struct xc_observation *o = &s->obs;
+	size_t cap = 0;
+	size_t ncap = 0;
+	size_t i;
+	size_t j;
+	size_t k;
+
+	for (i = 0; i < s->cfg->certificates.n; i++) {
+		const struct xc_cert *c = &XC_CERTS(s->cfg)[i];
+		const struct xc_issuer *is =
+		        xc_config_issuer(s->cfg, c->issuer.v);
+		const struct xc_issuer_facts *f = xc_issuer_facts_find(
+		        s->facts.facts, s->facts.n, c->issuer.v);
+
+		if (!is || !is->acme || !store)
+			continue;
+		for (j = 0; j < c->servers.n; j++) {
+			const struct xc_server_obs *so =
+			        xc_observation_server(o, c->servers.v[j].v);
+
+			for (k = 0; so && so->ok && k < so->obs.ncerts; k++) {
+				const struct xc_obs_cert *x = &so->obs.certs[k];
+				struct xc_ari_window w;
+				struct xc_error err;
+				char why[600];
+				char note[1200];
+				bool has = false;
+
+				if (!xc_cert_matches(c, x, f, why,
+				                     sizeof(why)) ||
+				    !xc_cert_usable(x, now) ||
+				    xc_observation_ari(o, x->x.thumbprint))
+					continue;
+				xc_error_clear(&err);
+				if (xc_acme_issuer_ari(is, s->base, store,
+				                       x->der, x->der_len, &w,
+				                       &has, &err) < 0) {
+					snprintf(
+					        note, sizeof(note),
+					        "the renewal information (ARI) of %.12s... could not be had from issuer '%s', so excert.yaml's window applies: %s",
+					        x->x.thumbprint, is->name.v,
+					        err.msg);
+					xc_xgrow((void **)&o->ari_notes, &ncap,
+					         o->nari_notes + 1,
+					         sizeof(*o->ari_notes));
+					o->ari_notes[o->nari_notes++] =
+					        xc_xstrdup(note);
+					continue;
+				}
+				if (!has)
+					continue;
+				xc_xgrow((void **)&o->ari, &cap, o->nari + 1,
+				         sizeof(*o->ari));
+				o->ari[o->nari++] = w;
+			}
+		}
+	}
+}
+
 /* The last observation, kept in the state directory for whoever wants to
  * see what excert saw (plan --observation takes it). */
 static void keep_observation(struct xc_session *s, struct xc_store *store)
@@ -152,6 +220,7 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 			xc_out_err(&err);
 			return XC_EXIT_ERROR;
 		}
+		gather_ari(s, store, a->now ? a->now : xc_cmd_now());
 		keep_observation(s, store);
 	}
 	s->observe_seconds = mono() - t0;

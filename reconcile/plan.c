@@ -158,6 +158,15 @@ static void date_of(long long t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%d", &tm);
 }
 
+static void time_of(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
 /* ---- the renewal decision ------------------------------------------ */
 
 struct current {
@@ -800,7 +809,11 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 	const struct xc_plan_input *in = b->in;
 	struct certplan cp;
 	struct current cur;
+	const struct xc_ari_window *w = NULL;
 	char why[900];
+	char from[32];
+	char to[32];
+	char at[32];
 	size_t first = b->p->nsteps + 1;
 	size_t i;
 
@@ -833,7 +846,27 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 	                             cur.cert->x.not_after, in->now)) {
 		window_reason(c, cur.cert, in->now, why, sizeof(why));
 		plan_fresh(&cp, why);
+	} else if ((w = xc_observation_ari(in->obs, cur.cert->x.thumbprint)) &&
+	           in->now >= w->chosen) {
+		/* The CA's window (ARI) comes first when it is earlier than
+		 * excert.yaml's: a CA moves it forward before a revocation. */
+		time_of(w->start, from, sizeof(from));
+		time_of(w->end, to, sizeof(to));
+		time_of(w->chosen, at, sizeof(at));
+		snprintf(
+		        why, sizeof(why),
+		        "issuer '%s' suggests renewing this certificate between %s and %s (ARI); the point excert chose in that window, %s, has come",
+		        c->issuer.v, from, to, at);
+		plan_fresh(&cp, why);
 	} else {
+		if (w) {
+			time_of(w->start, from, sizeof(from));
+			time_of(w->end, to, sizeof(to));
+			time_of(w->chosen, at, sizeof(at));
+			note(b,
+			     "certificate '%s': issuer '%s' suggests renewal between %s and %s (ARI); excert renews it from %s, unless excert.yaml's window comes first",
+			     c->name.v, c->issuer.v, from, to, at);
+		}
 		plan_converge(&cp, &cur);
 	}
 	plan_finish(&cp, (int)first);
@@ -875,6 +908,8 @@ int xc_plan_make(struct xc_plan *out, const struct xc_plan_input *in,
 			continue;
 		plan_cert(&b, c);
 	}
+	for (i = 0; i < in->obs->nari_notes; i++)
+		note(&b, "%s", in->obs->ari_notes[i]);
 	if (in->cfg->load_balancers.n)
 		note(&b,
 		     "load balancers are not updated by this version of excert; their certificates are left alone");

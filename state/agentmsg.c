@@ -653,7 +653,22 @@ void xc_observation_release(struct xc_observation *o)
 	free(o->servers);
 	xc_obs_org_release(&o->org);
 	free(o->org_raw);
+	free(o->ari);
+	for (i = 0; i < o->nari_notes; i++)
+		free(o->ari_notes[i]);
+	free(o->ari_notes);
 	memset(o, 0, sizeof(*o));
+}
+
+const struct xc_ari_window *xc_observation_ari(const struct xc_observation *o,
+                                               const char *thumbprint)
+{
+	size_t i;
+
+	for (i = 0; i < o->nari; i++)
+		if (strcasecmp(o->ari[i].thumbprint, thumbprint) == 0)
+			return &o->ari[i];
+	return NULL;
 }
 
 const struct xc_server_obs *

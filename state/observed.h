@@ -96,6 +96,16 @@ struct xc_server_obs {
 	                   (compact JSON), for saving; NULL when !ok */
 };
 
+/* What an ACME CA suggests for one certificate (ARI, RFC 9773), with the
+ * point in the window that excert chose and keeps. */
+struct xc_ari_window {
+	char thumbprint[41];
+	char issuer[64]; /* its name in excert.yaml */
+	long long start; /* seconds since the epoch */
+	long long end;
+	long long chosen;
+};
+
 struct xc_observation {
 	struct xc_server_obs *servers; /* owned; in config order */
 	size_t nservers;
@@ -104,7 +114,16 @@ struct xc_observation {
 	struct xc_obs_org org;
 	const struct xc_server *org_from; /* the server that answered it */
 	char *org_raw; /* owned: the observe_org result as sent, or NULL */
+	struct xc_ari_window *ari; /* owned; the CA's renewal windows of
+	                              the certificates in use */
+	size_t nari;
+	char **ari_notes; /* owned: why a window could not be had */
+	size_t nari_notes;
 };
+
+/* The ARI window of the certificate with this thumbprint, or NULL. */
+const struct xc_ari_window *xc_observation_ari(const struct xc_observation *o,
+                                               const char *thumbprint);
 
 /* The issuer names (Exchange's rendering) that an issuer signs with, as
  * far as they are known; empty: any issuer is accepted as this one. */

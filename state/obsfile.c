@@ -102,6 +102,25 @@ char *xc_obsfile_dump(const struct xc_observation *o,
 	                "organization", organization, "observed_at", when,
 	                "observed_at_epoch", (json_int_t)observed_at, "servers",
 	                servers, "organization_wide", org, "issuers", issuers);
+	if (o->nari || o->nari_notes) {
+		json_t *ari = json_array();
+		json_t *notes = json_array();
+
+		for (i = 0; i < o->nari; i++)
+			json_array_append_new(
+			        ari,
+			        json_pack("{s:s,s:s,s:I,s:I,s:I}", "thumbprint",
+			                  o->ari[i].thumbprint, "issuer",
+			                  o->ari[i].issuer, "start",
+			                  (json_int_t)o->ari[i].start, "end",
+			                  (json_int_t)o->ari[i].end, "chosen",
+			                  (json_int_t)o->ari[i].chosen));
+		for (i = 0; i < o->nari_notes; i++)
+			json_array_append_new(notes,
+			                      json_string(o->ari_notes[i]));
+		json_object_set_new(doc, "ari", ari);
+		json_object_set_new(doc, "ari_notes", notes);
+	}
 	text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	return text;
@@ -210,6 +229,38 @@ static void load_issuers(struct xc_issuer_table *t, const struct xc_config *cfg,
 	}
 }
 
+/* The CA's renewal windows (ARI) the observation was made with. */
+static void load_ari(struct xc_observation *out, json_t *ari, json_t *notes)
+{
+	size_t i;
+
+	out->ari = xc_xcalloc(json_array_size(ari) + 1, sizeof(*out->ari));
+	for (i = 0; i < json_array_size(ari); i++) {
+		json_t *w = json_array_get(ari, i);
+		struct xc_ari_window *a = &out->ari[out->nari];
+		const char *t =
+		        json_string_value(json_object_get(w, "thumbprint"));
+		const char *is =
+		        json_string_value(json_object_get(w, "issuer"));
+
+		if (!t)
+			continue;
+		snprintf(a->thumbprint, sizeof(a->thumbprint), "%s", t);
+		snprintf(a->issuer, sizeof(a->issuer), "%s", is ? is : "");
+		a->start = json_integer_value(json_object_get(w, "start"));
+		a->end = json_integer_value(json_object_get(w, "end"));
+		a->chosen = json_integer_value(json_object_get(w, "chosen"));
+		out->nari++;
+	}
+	out->ari_notes = xc_xcalloc(json_array_size(notes) + 1, sizeof(char *));
+	for (i = 0; i < json_array_size(notes); i++) {
+		const char *n = json_string_value(json_array_get(notes, i));
+
+		if (n)
+			out->ari_notes[out->nari_notes++] = xc_xstrdup(n);
+	}
+}
+
 int xc_obsfile_load(struct xc_observation *out, struct xc_issuer_table *facts,
                     const struct xc_config *cfg, const char *text, size_t len,
                     const char *label, struct xc_error *err)
@@ -265,6 +316,9 @@ int xc_obsfile_load(struct xc_observation *out, struct xc_issuer_table *facts,
 		              err);
 	if (rc == 0)
 		load_issuers(facts, cfg, json_object_get(doc, "issuers"));
+	if (rc == 0)
+		load_ari(out, json_object_get(doc, "ari"),
+		         json_object_get(doc, "ari_notes"));
 	json_decref(doc);
 	if (rc < 0) {
 		xc_observation_release(out);
@@ -375,6 +429,15 @@ void xc_observation_facts(const struct xc_observation *o,
 		for (j = 0; j < facts->facts[i].nnames; j++)
 			add(&l, "issuer %s: signs as %s",
 			    facts->facts[i].issuer, facts->facts[i].names[j]);
+	for (i = 0; facts && i < facts->n; i++)
+		for (j = 0; j < facts->facts[i].nready; j++)
+			add(&l, "issuer %s: has the certificate for %s",
+			    facts->facts[i].issuer, facts->facts[i].ready[j]);
+	for (i = 0; i < o->nari; i++)
+		add(&l,
+		    "issuer %s: ARI of %s: renew from %lld (window %lld to %lld)",
+		    o->ari[i].issuer, o->ari[i].thumbprint, o->ari[i].chosen,
+		    o->ari[i].start, o->ari[i].end);
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), cmp);
 	*out = l.v;

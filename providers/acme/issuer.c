@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "providers/acme/acme.h"
+#include "providers/acme/ari.h"
 #include "providers/acme/jws.h"
 #include "state/secret.h"
+#include "state/x509.h"
 #include "state/xalloc.h"
 
 /* The order file of a request: "acme-HASH/orders/req-THUMBPRINT.json". */
@@ -227,6 +229,55 @@ static int eab_key(const struct xc_acme_issuer_job *job, unsigned char **key,
 	return 0;
 }
 
+/* The CA bundle of the issuer, relative to excert.yaml; caller frees. */
+static char *bundle_path(const struct xc_acme *ac, const char *base_dir)
+{
+	size_t len;
+	char *p;
+
+	if (!ac->ca_bundle.v)
+		return NULL;
+	len = strlen(base_dir) + strlen(ac->ca_bundle.v) + 2;
+	p = xc_xmalloc(len);
+	snprintf(p, len, "%s/%s", ac->ca_bundle.v[0] == '/' ? "" : base_dir,
+	         ac->ca_bundle.v);
+	return p;
+}
+
+int xc_acme_issuer_ari(const struct xc_issuer *issuer, const char *base_dir,
+                       struct xc_store *store, const unsigned char *der,
+                       size_t len, struct xc_ari_window *w, bool *has,
+                       struct xc_error *err)
+{
+	struct xc_ari_config cfg;
+	struct xc_ari_info info;
+	struct xc_x509 x;
+	int rc;
+
+	*has = false;
+	memset(w, 0, sizeof(*w));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.directory_url = issuer->acme->directory.v;
+	cfg.ca_bundle = bundle_path(issuer->acme, base_dir);
+	cfg.store = store;
+	rc = xc_ari_get(&cfg, der, len, &info, err);
+	free((char *)cfg.ca_bundle);
+	if (rc < 0)
+		return rc;
+	if (info.status != XC_ARI_WINDOW)
+		return 0;
+	if ((rc = xc_x509_parse(&x, der, len, err)) < 0)
+		return rc;
+	snprintf(w->thumbprint, sizeof(w->thumbprint), "%s", x.thumbprint);
+	xc_x509_release(&x);
+	snprintf(w->issuer, sizeof(w->issuer), "%s", issuer->name.v);
+	w->start = info.start;
+	w->end = info.end;
+	w->chosen = info.chosen;
+	*has = true;
+	return 0;
+}
+
 int xc_acme_issuer_issue(const struct xc_acme_issuer_job *job, char **chain_pem,
                          struct xc_error *err)
 {
@@ -252,13 +303,7 @@ int xc_acme_issuer_issue(const struct xc_acme_issuer_job *job, char **chain_pem,
 	if ((rc = eab_key(job, &hmac, &hmac_len, &kid, err)) < 0)
 		goto out;
 	memset(&cfg, 0, sizeof(cfg));
-	if (ac->ca_bundle.v) {
-		len = strlen(job->base_dir) + strlen(ac->ca_bundle.v) + 2;
-		bundle = xc_xmalloc(len);
-		snprintf(bundle, len, "%s/%s",
-		         ac->ca_bundle.v[0] == '/' ? "" : job->base_dir,
-		         ac->ca_bundle.v);
-	}
+	bundle = bundle_path(ac, job->base_dir);
 	cfg.directory_url = ac->directory.v;
 	cfg.ca_bundle = bundle;
 	cfg.eab_kid = kid;

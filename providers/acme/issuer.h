@@ -18,12 +18,14 @@
 #ifndef XC_PROVIDERS_ACME_ISSUER_H
 #define XC_PROVIDERS_ACME_ISSUER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "state/agentmsg.h"
 #include "state/config.h"
 #include "state/error.h"
+#include "state/observed.h"
 #include "state/store.h"
 
 struct xc_acme_issuer_job {
@@ -46,6 +48,17 @@ struct xc_acme_issuer_job {
 	               NULL */
 	size_t note_size;
 };
+
+/*
+ * The renewal window the issuer's CA suggests for the certificate der
+ * (ARI, RFC 9773), with the point in it that excert chose and keeps in
+ * store: 0 with *w filled (its thumbprint and issuer too) and *has true;
+ * 0 with *has false when the CA offers no ARI; or an error in words.
+ */
+int xc_acme_issuer_ari(const struct xc_issuer *issuer, const char *base_dir,
+                       struct xc_store *store, const unsigned char *der,
+                       size_t len, struct xc_ari_window *w, bool *has,
+                       struct xc_error *err);
 
 /* Orders, answers, finalizes, downloads: 0 with *chain_pem (leaf first,
  * caller frees), or a negative xc_code with err saying what failed where. */

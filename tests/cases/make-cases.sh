@@ -160,3 +160,38 @@ save 011-edge-server
 config due
 sed -i 's/servers: \[MS01, MS02\]/servers: [MS01, MS02, MS07]/; s/^  - {name: EDGE01/  - {name: MS07, fqdn: ms07.contoso.lab, connect: {transport: lab, path: gone}}\n  - {name: EDGE01/' "$tmp/work/excert.yaml"
 save 012-target-unreachable
+
+# ARI (RFC 9773): the in-sync organisation of 002 with an ACME issuer whose
+# CA suggests a renewal window for the certificate in use; the point excert
+# chose in it has come (013), or not yet (014).
+ari_case() { # NAME CHOSEN-OFFSET-SECONDS
+    out=$here/$1
+    rm -rf "$out"
+    mkdir -p "$out"
+    cp "$here/002-in-sync/now" "$out/now"
+    sed 's|^  labca: {lab: {path: lab}}$|  le: {acme: {directory: "https://acme.example/dir", challenge: {http-01: {via: iis}}}}|; s|^    issuer: labca$|    issuer: le|' \
+        "$here/002-in-sync/excert.yaml" >"$out/excert.yaml"
+    python3 - "$here/002-in-sync/observed.json" "$out/observed.json" "$(cat "$out/now")" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+now, off = int(sys.argv[3]), int(sys.argv[4])
+ms01 = [s for s in d["servers"] if s["name"] == "MS01"][0]["observe"]
+t = [c["thumbprint"] for c in ms01["certificates"] if c["friendly_name"] == "excert mail"][0]
+d["issuers"] = {}
+d["ari"] = [{"thumbprint": t, "issuer": "le", "start": now + off - 86400,
+             "end": now + off + 86400, "chosen": now + off}]
+d["ari_notes"] = []
+json.dump(d, open(sys.argv[2], "w"), indent=1)
+PY
+    rm -rf "$tmp/run"
+    mkdir "$tmp/run"
+    cp "$out/excert.yaml" "$out/observed.json" "$tmp/run/"
+    set +e
+    (cd "$tmp/run" && EXCERT_NOW=$(cat "$out/now") "$excert" plan \
+        --observation observed.json --detailed-exitcode >"$out/plan.txt" 2>/dev/null)
+    echo $? >"$out/exit"
+    set -e
+    echo "$1: exit $(cat "$out/exit"), $(grep -c '^  [-+~] ' "$out/plan.txt" || true) steps"
+}
+ari_case 013-ari-window-come -3600
+ari_case 014-ari-window-ahead 86400

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ARI in plan: the lab's certificate, issued by an ACME issuer whose CA
+# (ari-responder.py over HTTPS, as Pebble 2.4.0 has no renewalInfo)
+# suggests a renewal window for it.  A window ahead: no change, and a note
+# with the point excert chose; a window that has come: the renewal is
+# planned with the CA's reason even though excert.yaml's own window is far;
+# a CA that cannot be reached: a note, excert.yaml's window applies.
+# Skipped (77) without openssl or python3.
+set -u
+excert=${1:?usage: run-ari-plan.sh EXCERT}
+here=$(cd "$(dirname "$0")" && pwd)
+for p in openssl python3; do
+    command -v "$p" >/dev/null 2>&1 || { echo "acme.ari-plan: skipped: $p is not installed"; exit 77; }
+done
+excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
+tmp=$(mktemp -d) || exit 1
+pids=""
+cleanup() {
+    for pid in $pids; do kill "$pid" 2>/dev/null; done
+    for pid in $pids; do wait "$pid" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp" || exit 1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; [ -s err ] && tail -3 err | sed 's/^/    /' >&2; }
+
+"$excert" lab init lab --servers 2 --hybrid --expires-in 60 2>/dev/null || exit 1
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=excert ARI test CA" -keyout ca.key -out ca.pem \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -subj /CN=localhost -keyout srv.key -out srv.csr 2>/dev/null &&
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >srv.ext &&
+    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile srv.ext -out srv.pem 2>/dev/null || { echo "cannot make certificates" >&2; exit 1; }
+thumb=$(python3 -c 'import json; d=json.load(open("lab/lab.json")); print([c["thumbprint"] for c in d["servers"]["MS01"]["certificates"] if c["friendly_name"] == "excert mail"][0])')
+cat >excert.yaml <<YAML
+version: 1
+organization: contoso
+servers:
+  - {name: MS01, fqdn: ms01.contoso.lab, connect: {transport: lab, path: lab}}
+  - {name: MS02, fqdn: ms02.contoso.lab, connect: {transport: lab, path: lab}}
+issuers:
+  ca:
+    acme:
+      directory: https://127.0.0.1:$port/dir
+      ca_bundle: ca.pem
+      challenge: {http-01: {via: iis}}
+certificates:
+  - name: mail
+    domains: [mail.contoso.lab, autodiscover.contoso.lab]
+    issuer: ca
+    servers: [MS01, MS02]
+    services: [IIS, SMTP]
+YAML
+python3 "$here/ari-responder.py" "$port" srv.pem srv.key "$tmp" >responder.log 2>&1 &
+pids="$pids $!"
+for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+id=$("$excert" acme ari --directory "https://127.0.0.1:$port/dir-noari" --ca-bundle ca.pem \
+    --cert "lab/servers/MS01/certs/$thumb.pem" --format json 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get("cert_id", ""))')
+[ -n "$id" ] || { bad "no certID for the lab certificate"; echo "acme.ari-plan: $pass passed, $fail failed"; exit 1; }
+window() { # START END: the responder's answer, dates relative to now in days
+    python3 - "$id" "$1" "$2" <<'PY' >window.json
+import datetime, json, sys
+now = datetime.datetime.now(datetime.timezone.utc)
+f = lambda d: (now + datetime.timedelta(days=float(d))).strftime("%Y-%m-%dT%H:%M:%SZ")
+print(json.dumps({"id": sys.argv[1], "start": f(sys.argv[2]), "end": f(sys.argv[3]),
+                  "retry_after": "3600", "status": 200, "explanation": None}))
+PY
+}
+
+# 1. A window ahead: nothing to do; the note says when.
+export XDG_STATE_HOME=$tmp/state1
+window 20 22
+"$excert" plan --detailed-exitcode >out 2>err
+if [ $? -eq 0 ] && grep -q "issuer 'ca' suggests renewal between .* (ARI); excert renews it from" out; then ok; else bad "window ahead: $(cat out)"; fi
+# The point is kept: the same on the next plan, without asking the CA.
+n=$(grep -c renewal-info requests.log)
+"$excert" plan >out2 2>/dev/null
+if [ "$(grep -c renewal-info requests.log)" -eq "$n" ] && [ "$(grep ARI out)" = "$(grep ARI out2)" ]; then ok; else bad "the chosen point was not kept"; fi
+"$excert" --format json observe >/dev/null 2>&1
+
+# 2. A window that has come: the renewal, for the CA's reason.
+export XDG_STATE_HOME=$tmp/state2
+window -2 -1
+"$excert" --format json plan --detailed-exitcode >out 2>err
+if [ $? -eq 2 ] && python3 -c '
+import json
+d = json.load(open("out"))
+s = d["steps"][0]
+assert s["kind"] == "request" and "(ARI)" in s["reason"] and "has come" in s["reason"], s
+'; then ok; else bad "window come: $(head -c 600 out)"; fi
+# A saved plan keeps the window among its facts.
+"$excert" plan -o plan.json >/dev/null 2>&1
+if grep -q '"issuer ca: ARI of '"$thumb"': renew from' plan.json; then ok; else bad "the saved plan lacks the ARI fact"; fi
+
+# 3. The CA cannot be reached: a note; excert.yaml's window applies.
+export XDG_STATE_HOME=$tmp/state3
+for pid in $pids; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+pids=""
+"$excert" plan --detailed-exitcode >out 2>err
+if [ $? -eq 0 ] && grep -q "could not be had from issuer 'ca', so excert.yaml's window applies" out; then ok; else bad "CA unreachable: $(cat out)"; fi
+
+echo "acme.ari-plan: $pass passed, $fail failed"
+[ $fail -eq 0 ]
