@@ -8,6 +8,7 @@
 
 #include "providers/acme/acme.h"
 #include "providers/acme/ari.h"
+#include "providers/acme/dns01.h"
 #include "providers/acme/jws.h"
 #include "state/secret.h"
 #include "state/x509.h"
@@ -89,9 +90,48 @@ static int clear(const struct xc_acme_issuer_job *job, const char *token,
 	return rc;
 }
 
+/* dns-01 for one name: the record published (and seen served by the
+ * primary), the CA told, its answer awaited, the record deleted again on
+ * success and on failure. */
+static int authorize_dns(struct xc_acme *a, struct xc_dns01 *dns,
+                         struct xc_acme_authz *z, struct xc_error *err)
+{
+	struct xc_error cerr;
+	char *keyauth;
+	int rc;
+
+	if (!z->dns01_url)
+		return xc_error_set(
+		        err, XC_EINVAL,
+		        "the CA offers no dns-01 challenge for %s (offered: %s)",
+		        z->identifier, z->offered);
+	keyauth = xc_acme_key_authorization(z->dns01_token,
+	                                    xc_acme_thumbprint(a));
+	rc = xc_dns01_add(dns, z->identifier, keyauth, err);
+	if (rc == 0)
+		rc = xc_dns01_publish(dns, 120 * 1000, err);
+	if (rc == 0 && strcmp(z->dns01_status, "pending") == 0)
+		rc = xc_acme_challenge_respond(a, z->dns01_url, err);
+	if (rc == 0)
+		rc = xc_acme_authz_wait(a, z, err);
+	xc_error_clear(&cerr);
+	if (xc_dns01_clear(dns, &cerr) < 0 && rc == 0) {
+		*err = cerr;
+		rc = XC_ERR;
+	}
+	if (rc == 0 && strcmp(z->status, "valid") != 0)
+		rc = xc_error_set(err, XC_EINVAL,
+		                  "dns-01 validation of %s failed (%s)%s%s",
+		                  z->identifier, z->status,
+		                  z->problem[0] ? ": " : "", z->problem);
+	free(keyauth);
+	return rc;
+}
+
 /* Proves control of one name, unless the CA holds it proven already. */
 static int authorize(struct xc_acme *a, const struct xc_acme_issuer_job *job,
-                     const char *url, struct xc_error *err)
+                     struct xc_dns01 *dns, const char *url,
+                     struct xc_error *err)
 {
 	struct xc_acme_authz z;
 	struct xc_error cerr;
@@ -104,6 +144,11 @@ static int authorize(struct xc_acme *a, const struct xc_acme_issuer_job *job,
 	if (strcmp(z.status, "valid") == 0) {
 		xc_acme_authz_release(&z);
 		return 0;
+	}
+	if (dns && strcmp(z.status, "pending") == 0) {
+		rc = authorize_dns(a, dns, &z, err);
+		xc_acme_authz_release(&z);
+		return rc;
 	}
 	if (strcmp(z.status, "pending") != 0 || !z.http01_url) {
 		rc = !z.http01_url
@@ -190,6 +235,81 @@ static int find_order(struct xc_acme *a, const struct xc_acme_issuer_job *job,
 	json_decref(doc);
 	rc = xc_store_write(job->store, name, line, strlen(line), 0600, err);
 	free(line);
+	return rc;
+}
+
+/* The TSIG key's name and algorithm from BIND's key clause, as
+ * tsig-keygen writes it: key "NAME" { algorithm ALG; secret "..."; }; */
+static int tsig_clause(const char *text, char *name, size_t nsize, char *alg,
+                       size_t asize)
+{
+	const char *p = strstr(text, "key");
+	const char *q;
+	size_t n;
+
+	if (!p || !(p = strchr(p, '"')) || !(q = strchr(p + 1, '"')))
+		return -1;
+	n = (size_t)(q - p - 1);
+	if (n == 0 || n >= nsize)
+		return -1;
+	memcpy(name, p + 1, n);
+	name[n] = '\0';
+	snprintf(alg, asize, "hmac-sha256");
+	if ((p = strstr(q, "algorithm"))) {
+		p += strlen("algorithm");
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, "; \t\n");
+		if (n == 0 || n >= asize)
+			return -1;
+		memcpy(alg, p, n);
+		alg[n] = '\0';
+	}
+	return 0;
+}
+
+/* The dns-01 handle of the issuer's rfc2136 settings. */
+static int dns_open(const struct xc_acme_issuer_job *job, struct xc_dns01 **out,
+                    struct xc_error *err)
+{
+	const struct xc_rfc2136 *r =
+	        job->issuer->acme->challenge->dns01->rfc2136;
+	struct xc_dns01_config cfg;
+	char server[300];
+	char name[256];
+	char alg[64];
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (!r)
+		return xc_error_set(err, XC_EINVAL,
+		                    "dns-01 needs rfc2136 settings");
+	if ((rc = xc_secret_resolve(r->key.v, job->base_dir, &text, &len,
+	                            err)) < 0)
+		return rc;
+	if (tsig_clause(text, name, sizeof(name), alg, sizeof(alg)) < 0) {
+		xc_acme_secret_free(text, len);
+		return xc_error_set(
+		        err, XC_EINVAL,
+		        "the TSIG key that %s names is not in BIND's format (key \"NAME\" { algorithm ...; secret \"...\"; }; as tsig-keygen writes it)",
+		        r->key.v);
+	}
+	if (strchr(r->server.v, ':'))
+		snprintf(server, sizeof(server), "[%s]:%lld", r->server.v,
+		         r->port.set ? r->port.v : 53);
+	else
+		snprintf(server, sizeof(server), "%s:%lld", r->server.v,
+		         r->port.set ? r->port.v : 53);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.server = server;
+	cfg.tsig_name = name;
+	cfg.tsig_algorithm = alg;
+	cfg.tsig_secret = text;
+	cfg.zone = r->zone.v;
+	rc = xc_dns01_new(out, &cfg, err);
+	xc_acme_secret_free(text, len);
 	return rc;
 }
 
@@ -293,6 +413,7 @@ int xc_acme_issuer_issue(const struct xc_acme_issuer_job *job, char **chain_pem,
 	size_t len;
 	size_t i;
 	bool resumed = false;
+	struct xc_dns01 *dns = NULL;
 	int rc;
 
 	*chain_pem = NULL;
@@ -316,8 +437,11 @@ int xc_acme_issuer_issue(const struct xc_acme_issuer_job *job, char **chain_pem,
 	    (rc = find_order(a, job, &o, &resumed, err)) < 0)
 		goto out;
 	if (strcmp(o.status, "pending") == 0) {
+		if (ac->challenge && ac->challenge->dns01 &&
+		    (rc = dns_open(job, &dns, err)) < 0)
+			goto out;
 		for (i = 0; i < o.nauthz && rc == 0; i++)
-			rc = authorize(a, job, o.authz[i], err);
+			rc = authorize(a, job, dns, o.authz[i], err);
 		if (rc == 0)
 			rc = xc_acme_order_wait(a, &o, err);
 	}
@@ -345,6 +469,7 @@ out:
 		xc_error_prefix(err,
 		                "issuer '%s' (ACME %s): ", job->issuer->name.v,
 		                ac->directory.v);
+	xc_dns01_free(dns);
 	xc_acme_order_release(&o);
 	xc_acme_close(a);
 	if (hmac)

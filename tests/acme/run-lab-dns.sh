@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The lab demo renewed by a real Pebble with dns-01: excert apply publishes
+# the TXT records by RFC 2136 updates signed with TSIG to a real BIND on
+# 127.0.0.1 (zone contoso.lab), through which Pebble resolves and
+# validates; the records are gone afterwards; a wrong TSIG key stops the
+# apply at the issue step, before anything destructive, in words.
+# Skipped (77) without pebble, named, tsig-keygen, dig, openssl or python3.
+set -u
+excert=${1:?usage: run-lab-dns.sh EXCERT}
+for p in pebble named tsig-keygen named-checkconf dig openssl python3; do
+    command -v "$p" >/dev/null 2>&1 || {
+        echo "acme.lab-dns: skipped: $p is not installed (tools/deps.sh)"
+        exit 77
+    }
+done
+excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
+tmp=$(mktemp -d) || exit 1
+pids=""
+cleanup() {
+    for pid in $pids; do kill "$pid" 2>/dev/null; done
+    for pid in $pids; do wait "$pid" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp" || exit 1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; [ -s err ] && tail -4 err | sed 's/^/    /' >&2; }
+export XDG_STATE_HOME=$tmp/state
+
+ports=$(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(4)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])
+for s in ss: s.close()')
+read -r p_acme p_mgmt p_http p_dns <<<"$ports"
+
+wait_port() { # PORT PID LOG
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "acme.lab-dns: nothing listens on 127.0.0.1:$1; $3 says:" >&2
+    tail -20 "$3" >&2
+    exit 1
+}
+
+# BIND: zone contoso.lab, TXT updates allowed to the key excert-key.
+mkdir named
+tsig-keygen -a hmac-sha256 excert-key >named/tsig.key
+tsig-keygen -a hmac-sha256 excert-key >wrong.key
+cat >named/zone.db <<'ZONE'
+$TTL 60
+@   IN SOA ns1.contoso.lab. hostmaster.contoso.lab. ( 1 3600 600 86400 60 )
+    IN NS  ns1.contoso.lab.
+ns1 IN A   127.0.0.1
+*   IN A   127.0.0.1
+ZONE
+cat >named/named.conf <<CONF
+include "$tmp/named/tsig.key";
+options {
+    directory "$tmp/named";
+    pid-file none;
+    listen-on port $p_dns { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    dnssec-validation no;
+    allow-transfer { none; };
+    notify no;
+};
+controls { };
+zone "contoso.lab" {
+    type primary;
+    file "$tmp/named/zone.db";
+    update-policy { grant excert-key subdomain contoso.lab. TXT; };
+};
+CONF
+named-checkconf named/named.conf || { echo "acme.lab-dns: bad named.conf" >&2; exit 1; }
+named -g -n 1 -c "$tmp/named/named.conf" >named.log 2>&1 &
+named=$!
+pids="$pids $named"
+wait_port "$p_dns" $named named.log
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 2 -subj "/CN=excert test CA" -keyout ca.key -out ca.pem \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign 2>/dev/null &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -subj /CN=localhost -keyout listener.key -out listener.csr 2>/dev/null &&
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >listener.ext &&
+    openssl x509 -req -in listener.csr -CA ca.pem -CAkey ca.key \
+        -CAcreateserial -days 2 -extfile listener.ext -out listener.pem 2>/dev/null ||
+    { echo "acme.lab-dns: cannot make the test CA" >&2; exit 1; }
+cat >pebble.json <<JSON
+{"pebble": {
+  "listenAddress": "127.0.0.1:$p_acme",
+  "managementListenAddress": "127.0.0.1:$p_mgmt",
+  "certificate": "$tmp/listener.pem", "privateKey": "$tmp/listener.key",
+  "httpPort": $p_http, "tlsPort": 1, "ocspResponderURL": "",
+  "externalAccountBindingRequired": false
+}}
+JSON
+PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+    pebble -config pebble.json -dnsserver "127.0.0.1:$p_dns" >pebble.log 2>&1 &
+pebble=$!
+pids="$pids $pebble"
+wait_port "$p_acme" $pebble pebble.log
+
+demo() { # NAME KEYFILE
+    "$excert" init --lab "$1" >/dev/null 2>&1 || { echo "acme.lab-dns: init failed" >&2; exit 1; }
+    python3 - "$1/excert.yaml" "https://127.0.0.1:$p_acme/dir" "$p_dns" "$2" <<'PY'
+import sys
+p, url, port, key = sys.argv[1:5]
+s = open(p).read()
+s = s.replace("issuers:\n", "issuers:\n  pebble:\n    acme:\n      directory: %s\n      ca_bundle: ../ca.pem\n"
+              "      challenge: {dns-01: {rfc2136: {server: 127.0.0.1, port: %s, key: 'file:%s', zone: contoso.lab}}}\n"
+              % (url, port, key))
+s = s.replace("    issuer: labca\n", "    issuer: pebble\n")
+open(p, "w").write(s)
+PY
+    (cd "$1" && git commit -qam "issued by pebble through dns-01")
+}
+txt() { dig +short +norecurse -p "$p_dns" @127.0.0.1 "$1" TXT; }
+
+# 1. A renewal validated through BIND.
+demo demo ../named/tsig.key
+"$excert" -C demo validate >/dev/null 2>err || bad "validate"
+"$excert" -C demo apply --auto-approve >out 2>err
+if [ $? -eq 0 ]; then ok; else bad "apply with dns-01"; fi
+# Nothing listens on Pebble's http-01 port: only the TXT records, added
+# and deleted through BIND, can have proven the names.
+if grep -q "adding an RR at '_acme-challenge.mail.contoso.lab' TXT" named.log &&
+    grep -q "deleting an RR at _acme-challenge.mail.contoso.lab TXT\|deleting an RR at '_acme-challenge.mail.contoso.lab' TXT" named.log; then ok; else
+    bad "BIND did not see the records come and go: $(grep -i 'acme-challenge' named.log | head -3)"
+fi
+if [ -z "$(txt _acme-challenge.mail.contoso.lab)$(txt _acme-challenge.autodiscover.contoso.lab)" ]; then ok; else bad "TXT records left in the zone"; fi
+"$excert" -C demo drift >/dev/null 2>err
+if [ $? -eq 0 ]; then ok; else bad "drift after the renewal"; fi
+
+# 2. A wrong key: the apply stops at the issue step, in words; nothing
+# destructive ran; no record is left.
+rm -rf "$XDG_STATE_HOME"
+demo demo2 ../wrong.key
+"$excert" -C demo2 apply --auto-approve >out 2>err
+rc=$?
+if [ $rc -eq 1 ] && grep -q "BADSIG\|NOTAUTH" err && ! grep -q "excert-key.*secret\|$(sed -n 's/.*secret "\(.*\)";.*/\1/p' wrong.key)" err; then ok; else bad "wrong TSIG key (exit $rc)"; fi
+if ! grep -q '"kind":"remove"' "$XDG_STATE_HOME/excert/contoso/journal.jsonl"; then ok; else bad "a removal ran after the failure"; fi
+if [ -z "$(txt _acme-challenge.mail.contoso.lab)" ]; then ok; else bad "a record left after the failure"; fi
+
+echo "acme.lab-dns: $pass passed, $fail failed"
+[ $fail -eq 0 ]
