@@ -167,16 +167,6 @@ void xc_plan_print_markdown(const struct xc_plan *p,
 		fprintf(fp, "%s- %s\n", i ? "" : "\nNotes:\n\n", p->notes[i]);
 }
 
-static bool has_acme(const struct xc_config *cfg)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->issuers.n; i++)
-		if (XC_ISSUERS(cfg)[i].acme)
-			return true;
-	return false;
-}
-
 /* plan -o: the plan with what apply PLAN will check. */
 static int save(struct xc_session *ss, const struct xc_plan_args *a)
 {
@@ -211,8 +201,6 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	struct xc_session ss;
 	struct xc_store *store = NULL;
-	struct xc_error err;
-	char *dir;
 	int rc;
 	int n;
 
@@ -234,15 +222,8 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 		return rc;
 	/* What an interrupted apply left in the state directory, read
 	 * without the lock: plan changes nothing in Exchange.  An ACME
-	 * issuer's renewal windows (ARI) are kept there, so it is made for
-	 * them. */
-	dir = ctx->state_dir ? strdup(ctx->state_dir)
-	                     : xc_store_default_dir(ss.cfg->organization.v);
-	xc_error_clear(&err);
-	if (dir && (access(dir, F_OK) == 0 || has_acme(ss.cfg)) &&
-	    xc_store_open(&store, dir, &err) < 0)
-		store = NULL;
-	free(dir);
+	 * issuer's renewal windows (ARI) are kept there too. */
+	store = xc_session_reading_store(ctx, ss.cfg);
 	rc = xc_session_plan(&ss, &a, store);
 	xc_store_close(store);
 	if (rc == XC_EXIT_OK) {

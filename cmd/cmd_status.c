@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
@@ -13,6 +14,7 @@
 #include "reconcile/match.h"
 #include "reconcile/window.h"
 #include "state/services.h"
+#include "state/store.h"
 
 const struct xc_opt xc_status_opts[] = {
         {XC_O_PARALLELISM, 0, "parallelism", XC_OPT_VALUE, "N",
@@ -42,6 +44,18 @@ static const struct xc_obs_cert *current(const struct xc_session *ss,
 	return best;
 }
 
+/* When ARI has excert renew: "ARI 12-01" (month and day, UTC). */
+static void ari_date(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char md[8];
+
+	gmtime_r(&tt, &tm);
+	strftime(md, sizeof(md), "%m-%d", &tm);
+	snprintf(buf, size, "ARI %s", md);
+}
+
 static bool bound443(const struct xc_server_obs *so, const char *thumb)
 {
 	size_t i;
@@ -59,6 +73,7 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	struct xc_session ss;
 	json_t *rows = json_array();
+	struct xc_store *store = NULL;
 	bool missing = false;
 	size_t i;
 	size_t j;
@@ -76,15 +91,18 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 		return n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;
 	}
 	rc = xc_session_load(ctx, &ss);
-	if (rc == XC_EXIT_OK)
-		rc = xc_session_plan(&ss, &a, NULL);
+	if (rc == XC_EXIT_OK) {
+		store = xc_session_reading_store(ctx, ss.cfg);
+		rc = xc_session_plan(&ss, &a, store);
+		xc_store_close(store);
+	}
 	if (rc != XC_EXIT_OK) {
 		json_decref(rows);
 		xc_session_release(&ss);
 		return rc;
 	}
 	if (ctx->format != XC_FMT_JSON)
-		printf("%-16s %-8s %-40s %6s  %-7s %-24s %s\n", "CERTIFICATE",
+		printf("%-16s %-8s %-40s %6s  %-10s %-24s %s\n", "CERTIFICATE",
 		       "SERVER", "THUMBPRINT", "DAYS", "RENEW", "SERVICES",
 		       "IIS 443");
 	for (i = 0; i < ss.cfg->certificates.n; i++) {
@@ -97,9 +115,14 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 			long long days =
 			        x ? (x->x.not_after - ss.in.now + 43200) / 86400
 			          : 0;
-			bool due = x &&
-			           xc_renewal_needed(c, x->x.not_before,
-			                             x->x.not_after, ss.in.now);
+			const struct xc_ari_window *w =
+			        x ? xc_observation_ari(&ss.obs, x->x.thumbprint)
+			          : NULL;
+			bool ari_due = w && ss.in.now >= w->chosen;
+			bool due = x && (xc_renewal_needed(c, x->x.not_before,
+			                                   x->x.not_after,
+			                                   ss.in.now) ||
+			                 ari_due);
 			char svc[100] = "-";
 			const char *iis = "-";
 
@@ -131,19 +154,41 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 				                "renewal_due", due, "services",
 				                x ? json_string(svc)
 				                  : json_null()));
+				if (w)
+					json_object_set_new(
+					        json_array_get(
+					                rows,
+					                json_array_size(rows) -
+					                        1),
+					        "ari",
+					        json_pack(
+					                "{s:I,s:I,s:I}",
+					                "start",
+					                (json_int_t)w->start,
+					                "end",
+					                (json_int_t)w->end,
+					                "chosen",
+					                (json_int_t)w->chosen));
 				continue;
 			}
 			{
 				char d[24] = "-";
+				char renew[32] = "-";
 
 				if (x)
 					snprintf(d, sizeof(d), "%lld", days);
-				printf("%-16s %-8s %-40s %6s  %-7s %-24s %s\n",
+				if (due)
+					snprintf(renew, sizeof(renew), "%s",
+					         ari_due ? "due (ARI)" : "due");
+				else if (w)
+					ari_date(w->chosen, renew,
+					         sizeof(renew));
+				printf("%-16s %-8s %-40s %6s  %-10s %-24s %s\n",
 				       c->name.v, c->servers.v[j].v,
 				       x              ? x->x.thumbprint
 				       : so && so->ok ? "(none)"
 				                      : "(not observed)",
-				       d, due ? "due" : "-", svc, iis);
+				       d, renew, svc, iis);
 			}
 		}
 	}

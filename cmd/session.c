@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/exit.h"
 #include "cmd/output.h"
@@ -250,6 +251,32 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 		        s->observe_seconds, s->plan_ms, s->obs.nservers,
 		        peak_rss_kb());
 	return XC_EXIT_OK;
+}
+
+static bool has_acme(const struct xc_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->issuers.n; i++)
+		if (XC_ISSUERS(cfg)[i].acme)
+			return true;
+	return false;
+}
+
+struct xc_store *xc_session_reading_store(const struct xc_ctx *ctx,
+                                          const struct xc_config *cfg)
+{
+	char *dir = ctx->state_dir ? strdup(ctx->state_dir)
+	                           : xc_store_default_dir(cfg->organization.v);
+	struct xc_store *store = NULL;
+	struct xc_error err;
+
+	xc_error_clear(&err);
+	if (dir && (access(dir, F_OK) == 0 || has_acme(cfg)) &&
+	    xc_store_open(&store, dir, &err) < 0)
+		store = NULL;
+	free(dir);
+	return store;
 }
 
 void xc_session_release(struct xc_session *s)

@@ -69,6 +69,15 @@ int xc_session_load(struct xc_ctx *ctx, struct xc_session *s);
 int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
                     struct xc_store *store);
 
+/*
+ * The state directory for a command that only reads it (plan, drift,
+ * status): opened when it exists, or made when an ACME issuer needs it
+ * for its renewal windows; NULL otherwise or on an error (plan goes on
+ * without it).  No lock is taken.
+ */
+struct xc_store *xc_session_reading_store(const struct xc_ctx *ctx,
+                                          const struct xc_config *cfg);
+
 void xc_session_release(struct xc_session *s);
 
 #endif

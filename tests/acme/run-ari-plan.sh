@@ -6,6 +6,7 @@
 # with the point excert chose; a window that has come: the renewal is
 # planned with the CA's reason even though excert.yaml's own window is far;
 # a CA that cannot be reached: a note, excert.yaml's window applies.
+# status shows the point, or "due (ARI)".
 # Skipped (77) without openssl or python3.
 set -u
 excert=${1:?usage: run-ari-plan.sh EXCERT}
@@ -87,7 +88,8 @@ if [ $? -eq 0 ] && grep -q "issuer 'ca' suggests renewal between .* (ARI); excer
 n=$(grep -c renewal-info requests.log)
 "$excert" plan >out2 2>/dev/null
 if [ "$(grep -c renewal-info requests.log)" -eq "$n" ] && [ "$(grep ARI out)" = "$(grep ARI out2)" ]; then ok; else bad "the chosen point was not kept"; fi
-"$excert" --format json observe >/dev/null 2>&1
+"$excert" status >out 2>err
+if grep -q "^mail *MS01 *$thumb *[0-9]* *ARI [0-9][0-9]-[0-9][0-9] " out; then ok; else bad "status does not show the ARI point: $(cat out)"; fi
 
 # 2. A window that has come: the renewal, for the CA's reason.
 export XDG_STATE_HOME=$tmp/state2
@@ -99,6 +101,13 @@ d = json.load(open("out"))
 s = d["steps"][0]
 assert s["kind"] == "request" and "(ARI)" in s["reason"] and "has come" in s["reason"], s
 '; then ok; else bad "window come: $(head -c 600 out)"; fi
+"$excert" --format json status >out 2>err
+if python3 -c '
+import json
+d = json.load(open("out"))
+r = d["certificates"][0]
+assert r["renewal_due"] and r["ari"]["chosen"] <= r["ari"]["end"], r
+'; then ok; else bad "status json: $(head -c 400 out)"; fi
 # A saved plan keeps the window among its facts.
 "$excert" plan -o plan.json >/dev/null 2>&1
 if grep -q '"issuer ca: ARI of '"$thumb"': renew from' plan.json; then ok; else bad "the saved plan lacks the ARI fact"; fi
