@@ -85,19 +85,12 @@ static int call1(struct xc_run_ctx *ctx, const char *server,
 	rc = ctx->world->call(ctx->world->ctx, server, req, &r, err);
 	if (rc == 0) {
 		const struct xc_result *last =
-		        r.nresults ? &r.results[r.nresults - 1] : NULL;
+		        xc_reply_last_ok(&r, server, err);
 
-		if (r.message)
-			rc = xc_error_set(err, XC_EPROTO, "%s: %s: %s", server,
-			                  r.category, r.message);
-		else if (!last || !last->ok)
-			rc = xc_error_set(err, XC_EPROTO, "%s: %s: %s: %s",
-			                  server, last ? last->op : "?",
-			                  last ? last->category : "?",
-			                  last && last->message ? last->message
-			                                        : "no result");
-		else
+		if (last)
 			*json = xc_xstrdup(last->json);
+		else
+			rc = XC_EPROTO;
 	}
 	xc_reply_release(&r);
 	xc_request_free(req);

@@ -372,6 +372,28 @@ static json_t *parse_doc(const char *text, size_t len, struct xc_error *err,
 
 /* ---- replies ------------------------------------------------------- */
 
+const struct xc_result *xc_reply_last_ok(const struct xc_reply *r,
+                                         const char *server,
+                                         struct xc_error *err)
+{
+	const struct xc_result *last =
+	        r->nresults ? &r->results[r->nresults - 1] : NULL;
+
+	if (r->message) {
+		xc_error_set(err, XC_EPROTO, "%s: %s: %s", server, r->category,
+		             r->message);
+		return NULL;
+	}
+	if (!last || !last->ok) {
+		xc_error_set(err, XC_EPROTO, "%s: %s: %s: %s", server,
+		             last ? last->op : "?", last ? last->category : "?",
+		             last && last->message ? last->message
+		                                   : "no result");
+		return NULL;
+	}
+	return last;
+}
+
 void xc_reply_release(struct xc_reply *r)
 {
 	size_t i;

@@ -105,6 +105,15 @@ int xc_reply_unframe(const char *output, size_t len, char **json_out,
  * frees. */
 char *xc_reply_frame(const char *json, size_t len);
 
+/*
+ * Whether a reply of server carried its batch through: its last result,
+ * or NULL with err set to the failure in words ("MS01: import: Denied:
+ * ...", or the reply's own top-level error).
+ */
+const struct xc_result *xc_reply_last_ok(const struct xc_reply *r,
+                                         const char *server,
+                                         struct xc_error *err);
+
 /* Turns an observe result into the model; 0 or XC_EPROTO with err set. */
 int xc_parse_observe(struct xc_obs_server *out, const char *json,
                      struct xc_error *err);

@@ -31,20 +31,8 @@ static int agent_op(const struct xc_acme_issuer_job *job, const char *server,
 
 	memset(&r, 0, sizeof(r));
 	rc = job->call(job->call_ctx, server, req, &r, err);
-	if (rc == 0) {
-		const struct xc_result *last =
-		        r.nresults ? &r.results[r.nresults - 1] : NULL;
-
-		if (r.message)
-			rc = xc_error_set(err, XC_EPROTO, "%s: %s: %s", server,
-			                  r.category, r.message);
-		else if (!last || !last->ok)
-			rc = xc_error_set(err, XC_EPROTO, "%s: %s: %s: %s",
-			                  server, last ? last->op : "?",
-			                  last ? last->category : "?",
-			                  last && last->message ? last->message
-			                                        : "no result");
-	}
+	if (rc == 0 && !xc_reply_last_ok(&r, server, err))
+		rc = XC_EPROTO;
 	xc_reply_release(&r);
 	xc_request_free(req);
 	return rc;

@@ -11,34 +11,19 @@
 set -u
 excert=${1:?usage: run-ari-plan.sh EXCERT}
 here=$(cd "$(dirname "$0")" && pwd)
-for p in openssl python3; do
-    command -v "$p" >/dev/null 2>&1 || { echo "acme.ari-plan: skipped: $p is not installed"; exit 77; }
-done
+test_name=acme.ari-plan
+. "$here/lib.sh"
+acme_need openssl python3
 excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
-tmp=$(mktemp -d) || exit 1
-pids=""
-cleanup() {
-    for pid in $pids; do kill "$pid" 2>/dev/null; done
-    for pid in $pids; do wait "$pid" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp" || exit 1
+acme_tmp
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; [ -s err ] && tail -3 err | sed 's/^/    /' >&2; }
 
 "$excert" lab init lab --servers 2 --hybrid --expires-in 60 2>/dev/null || exit 1
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj "/CN=excert ARI test CA" -keyout ca.key -out ca.pem \
-    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null &&
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -subj /CN=localhost -keyout srv.key -out srv.csr 2>/dev/null &&
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >srv.ext &&
-    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-        -extfile srv.ext -out srv.pem 2>/dev/null || { echo "cannot make certificates" >&2; exit 1; }
+port=$(free_ports 1)
+make_test_ca
 thumb=$(python3 -c 'import json; d=json.load(open("lab/lab.json")); print([c["thumbprint"] for c in d["servers"]["MS01"]["certificates"] if c["friendly_name"] == "excert mail"][0])')
 cat >excert.yaml <<YAML
 version: 1
@@ -59,7 +44,7 @@ certificates:
     servers: [MS01, MS02]
     services: [IIS, SMTP]
 YAML
-python3 "$here/ari-responder.py" "$port" srv.pem srv.key "$tmp" >responder.log 2>&1 &
+python3 "$here/ari-responder.py" "$port" listener.pem listener.key "$tmp" >responder.log 2>&1 &
 pids="$pids $!"
 for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break

@@ -11,27 +11,13 @@
 # Skipped (77) without named, pebble, dig, openssl, python3 or curl.
 set -u
 excert=${1:?usage: run-bind.sh EXCERT}
-for p in named named-checkconf tsig-keygen dig pebble pebble-challtestsrv \
-    openssl python3 curl; do
-    command -v "$p" >/dev/null 2>&1 || {
-        echo "acme.bind: skipped: $p is not installed (tools/deps.sh)"
-        exit 77
-    }
-done
+test_name=acme.bind
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+acme_need named named-checkconf tsig-keygen dig pebble pebble-challtestsrv \
+    openssl python3 curl
 excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
-tmp=$(mktemp -d) || exit 1
-pids=""
-cleanup() {
-    for pid in $pids; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in $pids; do
-        wait "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp" || exit 1
+acme_tmp
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
@@ -41,28 +27,8 @@ bad() {
     [ -s err ] && sed 's/^/    /' err >&2
 }
 
-read -r p_acme p_mgmt p_http p_dns p_cts p_ctsdns <<EOF
-$(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])
-for s in ss: s.close()')
-EOF
+read -r p_acme p_mgmt p_http p_dns p_cts p_ctsdns <<<"$(free_ports 6)"
 dir=https://127.0.0.1:$p_acme/dir
-export XDG_STATE_HOME=$tmp/state
-
-# wait_port PORT PID LOG: until 127.0.0.1:PORT accepts (TCP), or fail.
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        kill -0 "$2" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "acme.bind: nothing listens on 127.0.0.1:$1; $3 says:" >&2
-    tail -20 "$3" >&2
-    exit 1
-}
 
 # ---- BIND: zone example.test, TXT updates allowed to key acme-key ----
 mkdir named
@@ -103,48 +69,8 @@ pids="$pids $named_pid"
 wait_port "$p_dns" "$named_pid" named.log
 
 # A throwaway CA for Pebble's HTTPS listener.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj "/CN=excert test CA" -keyout ca.key -out ca.pem \
-    -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign 2>/dev/null &&
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -subj /CN=localhost -keyout listener.key -out listener.csr \
-        2>/dev/null &&
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >listener.ext &&
-    openssl x509 -req -in listener.csr -CA ca.pem -CAkey ca.key \
-        -CAcreateserial -days 2 -extfile listener.ext -out listener.pem \
-        2>/dev/null || {
-    echo "acme.bind: cannot make the test CA" >&2
-    exit 1
-}
+make_test_ca
 
-pebble_pid=""
-# start_pebble DNSPORT: a Pebble that resolves through 127.0.0.1:DNSPORT.
-start_pebble() {
-    cat >pebble.json <<JSON
-{"pebble": {
-  "listenAddress": "127.0.0.1:$p_acme",
-  "managementListenAddress": "127.0.0.1:$p_mgmt",
-  "certificate": "$tmp/listener.pem", "privateKey": "$tmp/listener.key",
-  "httpPort": $p_http, "tlsPort": 1, "ocspResponderURL": "",
-  "externalAccountBindingRequired": false
-}}
-JSON
-    env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-        pebble -config pebble.json -dnsserver "127.0.0.1:$1" \
-        >>pebble.log 2>&1 &
-    pebble_pid=$!
-    pids="$pids $pebble_pid"
-    wait_port "$p_acme" "$pebble_pid" pebble.log
-    wait_port "$p_mgmt" "$pebble_pid" pebble.log
-    curl -fsS --cacert ca.pem "https://127.0.0.1:$p_mgmt/roots/0" -o root.pem
-}
-stop_pebble() {
-    kill "$pebble_pid" 2>/dev/null
-    wait "$pebble_pid" 2>/dev/null
-    pids=$(echo "$pids" | sed "s/ $pebble_pid\$//; s/ $pebble_pid / /")
-    rm -rf "$XDG_STATE_HOME"
-}
 
 export EXCERT_TEST_TSIG=$secret
 dns() {
@@ -191,7 +117,7 @@ gone() {
     done
 }
 
-start_pebble "$p_dns"
+start_pebble false "$p_dns" PEBBLE_AUTHZREUSE=0
 
 if issue one -d one.example.test --tsig-secret env:EXCERT_TEST_TSIG &&
     verify one one.example.test && gone one.example.test &&
@@ -261,7 +187,7 @@ pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
 cts=$!
 pids="$pids $cts"
 wait_port "$p_cts" "$cts" cts.log
-start_pebble "$p_ctsdns"
+start_pebble false "$p_ctsdns" PEBBLE_AUTHZREUSE=0
 if ! issue miss -d miss.example.test -d '*.miss.example.test' \
     --tsig-secret env:EXCERT_TEST_TSIG &&
     grep -q 'dns-01 validation of \(\*\.\)\{0,1\}miss.example.test failed (invalid): ' err &&

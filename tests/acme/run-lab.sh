@@ -9,25 +9,15 @@
 # connectors and hybrid at Pebble's issuer, verifies, removes the old
 # certificate.  Then: in sync; no answer left in any webroot; an apply
 # killed right after the order was placed resumes that same order.
-# Skipped (77) without pebble, pebble-challtestsrv, openssl or python3.
+# Skipped (77) without pebble, pebble-challtestsrv, openssl, python3 or curl.
 set -u
 excert=${1:?usage: run-lab.sh EXCERT}
-for p in pebble pebble-challtestsrv openssl python3; do
-    command -v "$p" >/dev/null 2>&1 || {
-        echo "acme.lab: skipped: $p is not installed (tools/deps.sh)"
-        exit 77
-    }
-done
+test_name=acme.lab
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+acme_need pebble pebble-challtestsrv openssl python3 curl
 excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
-tmp=$(mktemp -d) || exit 1
-pids=""
-cleanup() {
-    for pid in $pids; do kill "$pid" 2>/dev/null; done
-    for pid in $pids; do wait "$pid" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp" || exit 1
+acme_tmp
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -36,60 +26,12 @@ bad() {
     echo "FAIL: $*" >&2
     [ -s err ] && tail -5 err | sed 's/^/    /' >&2
 }
-export XDG_STATE_HOME=$tmp/state
-
-ports=$(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(5)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])
-for s in ss: s.close()')
-read -r p_acme p_mgmt p_http p_dns p_cts <<<"$ports"
-
-# A throwaway CA for Pebble's own HTTPS listener.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj "/CN=excert test CA" -keyout ca.key -out ca.pem \
-    -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign 2>/dev/null &&
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -subj /CN=localhost -keyout listener.key -out listener.csr 2>/dev/null &&
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >listener.ext &&
-    openssl x509 -req -in listener.csr -CA ca.pem -CAkey ca.key \
-        -CAcreateserial -days 2 -extfile listener.ext -out listener.pem 2>/dev/null ||
-    { echo "acme.lab: cannot make the test CA" >&2; exit 1; }
-
-wait_port() { # PORT PID LOG
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        kill -0 "$2" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "acme.lab: nothing listens on 127.0.0.1:$1; $3 says:" >&2
-    tail -20 "$3" >&2
-    exit 1
-}
+read -r p_acme p_mgmt p_http p_dns p_cts <<<"$(free_ports 5)"
+make_test_ca
 
 # Every name resolves to 127.0.0.1, through the mock DNS Pebble asks.
-pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-    -dns01 "127.0.0.1:$p_dns" -http01 "" -https01 "" -tlsalpn01 "" \
-    -management "127.0.0.1:$p_cts" >cts.log 2>&1 &
-cts=$!
-pids="$pids $cts"
-wait_port "$p_cts" $cts cts.log
-cat >pebble.json <<JSON
-{"pebble": {
-  "listenAddress": "127.0.0.1:$p_acme",
-  "managementListenAddress": "127.0.0.1:$p_mgmt",
-  "certificate": "$tmp/listener.pem", "privateKey": "$tmp/listener.key",
-  "httpPort": $p_http, "tlsPort": 1, "ocspResponderURL": "",
-  "externalAccountBindingRequired": false
-}}
-JSON
-PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-    pebble -config pebble.json -dnsserver "127.0.0.1:$p_dns" >pebble.log 2>&1 &
-pebble=$!
-pids="$pids $pebble"
-wait_port "$p_acme" $pebble pebble.log
+start_mock_dns "$p_dns" "$p_cts"
+start_pebble false "$p_dns" PEBBLE_AUTHZREUSE=0
 
 # demo NAME: an `excert init --lab` demo whose certificate Pebble issues,
 # with its webroots served on Pebble's http-01 port.

@@ -9,26 +9,12 @@
 # Skipped (77) without pebble, pebble-challtestsrv, openssl or python3.
 set -u
 excert=${1:?usage: run-pebble.sh EXCERT}
-for p in pebble pebble-challtestsrv openssl python3 curl; do
-    command -v "$p" >/dev/null 2>&1 || {
-        echo "acme.pebble: skipped: $p is not installed (tools/deps.sh)"
-        exit 77
-    }
-done
+test_name=acme.pebble
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+acme_need pebble pebble-challtestsrv openssl python3 curl
 excert=$(cd "$(dirname "$excert")" && pwd)/$(basename "$excert")
-tmp=$(mktemp -d) || exit 1
-pids=""
-cleanup() {
-    for pid in $pids; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in $pids; do
-        wait "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp" || exit 1
+acme_tmp
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
@@ -38,86 +24,20 @@ bad() {
     [ -s err ] && sed 's/^/    /' err >&2
 }
 
-# Free loopback ports, chosen by the kernel.
-read -r p_acme p_mgmt p_http p_dns p_cts p_other <<EOF
-$(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])
-for s in ss: s.close()')
-EOF
+read -r p_acme p_mgmt p_http p_dns p_cts p_other <<<"$(free_ports 6)"
 dir=https://127.0.0.1:$p_acme/dir
-export XDG_STATE_HOME=$tmp/state
-EAB_KID=kid-1
-EAB_HMAC=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
-
 # A throwaway CA for Pebble's own HTTPS listener (the package ships none).
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj "/CN=excert test CA" -keyout ca.key -out ca.pem \
-    -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign 2>/dev/null &&
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -subj /CN=localhost -keyout listener.key -out listener.csr \
-        2>/dev/null &&
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >listener.ext &&
-    openssl x509 -req -in listener.csr -CA ca.pem -CAkey ca.key \
-        -CAcreateserial -days 2 -extfile listener.ext -out listener.pem \
-        2>/dev/null || {
-    echo "acme.pebble: cannot make the test CA" >&2
-    exit 1
-}
-
-# wait_port PORT PID LOG: until 127.0.0.1:PORT accepts, or fail.
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        kill -0 "$2" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "acme.pebble: nothing listens on 127.0.0.1:$1; $3 says:" >&2
-    tail -20 "$3" >&2
-    exit 1
-}
+make_test_ca
 
 # The mock DNS: every A query answers 127.0.0.1, no AAAA.
-pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-    -dns01 "127.0.0.1:$p_dns" -http01 "" -https01 "" -tlsalpn01 "" \
-    -management "127.0.0.1:$p_cts" >cts.log 2>&1 &
-cts=$!
-pids="$pids $cts"
-wait_port "$p_cts" "$cts" cts.log
+start_mock_dns "$p_dns" "$p_cts"
 
-pebble_pid=""
-# start_pebble EAB(true|false) [VAR=VALUE...]: a new Pebble with a new root.
-start_pebble() {
+# start_pebble EAB [VAR=VALUE...]: a new Pebble (lib.sh), resolving
+# through the mock DNS.
+pebble_at() {
     eab=$1
     shift
-    cat >pebble.json <<JSON
-{"pebble": {
-  "listenAddress": "127.0.0.1:$p_acme",
-  "managementListenAddress": "127.0.0.1:$p_mgmt",
-  "certificate": "$tmp/listener.pem", "privateKey": "$tmp/listener.key",
-  "httpPort": $p_http, "tlsPort": 1, "ocspResponderURL": "",
-  "externalAccountBindingRequired": $eab,
-  "externalAccountMACKeys": {"$EAB_KID": "$EAB_HMAC"}
-}}
-JSON
-    env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 "$@" \
-        pebble -config pebble.json -dnsserver "127.0.0.1:$p_dns" \
-        >>pebble.log 2>&1 &
-    pebble_pid=$!
-    pids="$pids $pebble_pid"
-    wait_port "$p_acme" "$pebble_pid" pebble.log
-    wait_port "$p_mgmt" "$pebble_pid" pebble.log
-    curl -fsS --cacert ca.pem "https://127.0.0.1:$p_mgmt/roots/0" -o root.pem
-}
-stop_pebble() {
-    kill "$pebble_pid" 2>/dev/null
-    wait "$pebble_pid" 2>/dev/null
-    pids=$(echo "$pids" | sed "s/ $pebble_pid\$//; s/ $pebble_pid / /")
-    # A new Pebble on these ports is another CA: start from a new state.
-    rm -rf "$XDG_STATE_HOME"
+    start_pebble "$eab" "$p_dns" "$@"
 }
 
 # issue OUT ARGS...: excert acme issue against this Pebble, stderr in err.
@@ -155,7 +75,7 @@ verify() {
 requests() { sed -n 's/.* \([0-9]*\) requests (.*/\1/p' err; }
 
 # ---- a plain Pebble; authorizations always reused ----
-start_pebble false PEBBLE_AUTHZREUSE=100
+pebble_at false PEBBLE_AUTHZREUSE=100
 
 if issue one -d one.example.test "$(listen)" && verify one one.example.test; then
     ok "one domain, built-in listener: $(grep -o '[0-9.]* s wall.*' err)"
@@ -254,7 +174,7 @@ else bad "TLS verification"; fi
 stop_pebble
 
 # ---- half of the nonces rejected; no reuse of authorizations ----
-start_pebble false PEBBLE_WFE_NONCEREJECT=50 PEBBLE_AUTHZREUSE=0
+pebble_at false PEBBLE_WFE_NONCEREJECT=50 PEBBLE_AUTHZREUSE=0
 all=1
 retries=0
 for i in 1 2 3 4 5; do
@@ -272,7 +192,7 @@ else bad "nonce rejection ($retries retries)"; fi
 stop_pebble
 
 # ---- external account binding required ----
-start_pebble true
+pebble_at true
 if ! issue e0 -d eab.example.test "$(listen)" &&
     grep -q 'requires an external account binding: give --eab-kid and --eab-hmac' err; then
     ok "EAB required, none given: said so"
