@@ -16,6 +16,9 @@
 #                               its root in root.pem
 #   stop_pebble                 stops it and forgets the state directory
 #                               (a new Pebble is another CA)
+#   start_named ZONE KEY PORT   BIND, primary for ZONE on 127.0.0.1:PORT,
+#                               TXT updates allowed to the TSIG key KEY,
+#                               whose clause (tsig-keygen's) is named/tsig.key
 #   start_mock_dns DNS MGMT     pebble-challtestsrv as the DNS Pebble asks:
 #                               every A query answers 127.0.0.1, no AAAA
 # Pebble's EAB key pair is the one of its own example configuration.
@@ -121,4 +124,44 @@ start_mock_dns() {
     cts=$!
     pids="$pids $cts"
     wait_port "$2" "$cts" cts.log
+}
+
+start_named() {
+    mkdir -p named
+    tsig-keygen -a hmac-sha256 "$2" >named/tsig.key
+    cat >named/zone.db <<ZONE
+\$TTL 60
+@   IN SOA ns1.$1. hostmaster.$1. ( 1 3600 600 86400 60 )
+    IN NS  ns1.$1.
+    IN A   127.0.0.1
+ns1 IN A   127.0.0.1
+*   IN A   127.0.0.1
+ZONE
+    cat >named/named.conf <<CONF
+include "$tmp/named/tsig.key";
+options {
+    directory "$tmp/named";
+    pid-file none;
+    listen-on port $3 { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    dnssec-validation no;
+    allow-transfer { none; };
+    notify no;
+};
+controls { };
+zone "$1" {
+    type primary;
+    file "$tmp/named/zone.db";
+    update-policy { grant $2 subdomain $1. TXT; };
+};
+CONF
+    named-checkconf named/named.conf || {
+        echo "$test_name: bad named.conf" >&2
+        exit 1
+    }
+    named -g -n 1 -c "$tmp/named/named.conf" >named.log 2>&1 &
+    named_pid=$!
+    pids="$pids $named_pid"
+    wait_port "$3" "$named_pid" named.log
 }

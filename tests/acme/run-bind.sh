@@ -31,42 +31,9 @@ read -r p_acme p_mgmt p_http p_dns p_cts p_ctsdns <<<"$(free_ports 6)"
 dir=https://127.0.0.1:$p_acme/dir
 
 # ---- BIND: zone example.test, TXT updates allowed to key acme-key ----
-mkdir named
-tsig-keygen -a hmac-sha256 acme-key >named/tsig.key
+start_named example.test acme-key "$p_dns"
 secret=$(sed -n 's/.*secret "\(.*\)";.*/\1/p' named/tsig.key)
 wrong=$(tsig-keygen -a hmac-sha256 acme-key | sed -n 's/.*secret "\(.*\)";.*/\1/p')
-cat >named/zone.db <<ZONE
-\$TTL 60
-@   IN SOA ns1.example.test. hostmaster.example.test. ( 1 3600 600 86400 60 )
-    IN NS  ns1.example.test.
-    IN A   127.0.0.1
-ns1 IN A   127.0.0.1
-*   IN A   127.0.0.1
-ZONE
-cat >named/named.conf <<CONF
-include "$tmp/named/tsig.key";
-options {
-    directory "$tmp/named";
-    pid-file none;
-    listen-on port $p_dns { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion no;
-    dnssec-validation no;
-    allow-transfer { none; };
-    notify no;
-};
-controls { };
-zone "example.test" {
-    type primary;
-    file "$tmp/named/zone.db";
-    update-policy { grant acme-key subdomain example.test. TXT; };
-};
-CONF
-named-checkconf named/named.conf || { echo "acme.bind: bad named.conf" >&2; exit 1; }
-named -g -n 1 -c "$tmp/named/named.conf" >named.log 2>&1 &
-named_pid=$!
-pids="$pids $named_pid"
-wait_port "$p_dns" "$named_pid" named.log
 
 # A throwaway CA for Pebble's HTTPS listener.
 make_test_ca

@@ -21,40 +21,8 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; [ -s err ] && tail -4 err | sed
 read -r p_acme p_mgmt p_http p_dns <<<"$(free_ports 4)"
 
 # BIND: zone contoso.lab, TXT updates allowed to the key excert-key.
-mkdir named
-tsig-keygen -a hmac-sha256 excert-key >named/tsig.key
+start_named contoso.lab excert-key "$p_dns"
 tsig-keygen -a hmac-sha256 excert-key >wrong.key
-cat >named/zone.db <<'ZONE'
-$TTL 60
-@   IN SOA ns1.contoso.lab. hostmaster.contoso.lab. ( 1 3600 600 86400 60 )
-    IN NS  ns1.contoso.lab.
-ns1 IN A   127.0.0.1
-*   IN A   127.0.0.1
-ZONE
-cat >named/named.conf <<CONF
-include "$tmp/named/tsig.key";
-options {
-    directory "$tmp/named";
-    pid-file none;
-    listen-on port $p_dns { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion no;
-    dnssec-validation no;
-    allow-transfer { none; };
-    notify no;
-};
-controls { };
-zone "contoso.lab" {
-    type primary;
-    file "$tmp/named/zone.db";
-    update-policy { grant excert-key subdomain contoso.lab. TXT; };
-};
-CONF
-named-checkconf named/named.conf || { echo "acme.lab-dns: bad named.conf" >&2; exit 1; }
-named -g -n 1 -c "$tmp/named/named.conf" >named.log 2>&1 &
-named=$!
-pids="$pids $named"
-wait_port "$p_dns" $named named.log
 
 make_test_ca
 start_pebble false "$p_dns" PEBBLE_AUTHZREUSE=0
