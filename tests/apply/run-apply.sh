@@ -56,7 +56,7 @@ in_sync() { # DESCRIPTION
 
 # status before: the certificate is due everywhere.
 "$excert" status >"$tmp/out" 2>&1
-[ "$(grep -c "^mail .* 10  due     IIS, SMTP  *bound$" "$tmp/out")" = 2 ] && ok ||
+[ "$(grep -c "^mail .* 10  due  *IIS, SMTP  *bound$" "$tmp/out")" = 2 ] && ok ||
     bad "status before the renewal: $(cat "$tmp/out")"
 
 # 1. The renewal.

@@ -77,8 +77,11 @@ expect "SMTP refusing at its greeting" \
 expect "SMTP refusing STARTTLS" \
     "error: STARTTLS refused: '454 4.7.0 TLS not available due to local problem'\$" \
     "smtp://127.0.0.1:${P[smtp-454]}"
+# Sent with the answer in one write, the extra line is seen as such; on a
+# loaded machine it has been seen to reach the handshake instead, which
+# then fails as plain text: either way the probe fails, never succeeds.
 expect "data after the answer to STARTTLS" \
-    "error: the server sent more after its answer to STARTTLS\$" \
+    "error: (the server sent more after its answer to STARTTLS|TLS handshake failed: wrong version number.*)\$" \
     "smtp://127.0.0.1:${P[smtp-inject]}"
 expect "a plain-text server on a TLS port" \
     "error: TLS handshake failed: wrong version number \(the server does not speak TLS here\)\$" \
