@@ -255,6 +255,10 @@ static void profile(const struct xc_acme_issue_result *res,
 	        s->http.connections == 1 ? "" : "s",
 	        s->directory_cached ? "cached" : "fetched",
 	        s->account_cached ? "cached" : "registered");
+	if (res->key_background)
+		fprintf(stderr,
+		        ", key made alongside the requests (finalizing waited %.1f ms for it)",
+		        res->key_wait_ms);
 	if (res->dns.updates || res->dns.queries)
 		fprintf(stderr,
 		        ", dns-01: %u updates, %u queries, %u records added, %u deleted",

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -34,6 +35,11 @@ struct run {
 	char order_name[96]; /* acme-HASH/orders/ID.json */
 	char key_name[96];   /* acme-HASH/orders/ID.key */
 	struct xc_acme_key *key;
+	bool key_loaded;     /* the key saved with an earlier order */
+	bool keygen_running; /* a thread is making key */
+	pthread_t keygen;
+	struct xc_error keygen_err;
+	double key_wait_ms;
 	struct xc_acme_order order;
 	json_t *tokens; /* http-01 tokens answered, persisted with the order */
 	struct xc_dns01 *dns01; /* with --dns-server, instead of http01 */
@@ -173,9 +179,18 @@ static void forget_order(struct run *r)
 	xc_store_remove(r->store, r->key_name, &ignore);
 }
 
-/* The certificate's key: the one saved with the order (returns 1), else a
- * new one, saved before anything is signed with it (returns 0). */
-static int cert_key(struct run *r, struct xc_error *err)
+static void *keygen(void *arg)
+{
+	struct run *r = arg;
+
+	r->key = xc_acme_key_new(r->o->keytype, &r->keygen_err);
+	return NULL;
+}
+
+/* The certificate's key: the one saved with the order, or else a new one
+ * made by a thread of its own while the CA is talked to (an RSA key takes
+ * longer than a round trip); key_ready collects it. */
+static int key_start(struct run *r, struct xc_error *err)
 {
 	char *pem = NULL;
 	size_t len = 0;
@@ -185,18 +200,62 @@ static int cert_key(struct run *r, struct xc_error *err)
 	if (rc == 0) {
 		r->key = xc_acme_key_from_pem(pem, len, r->key_name, err);
 		xc_acme_secret_free(pem, len);
-		return r->key ? 1 : err->code;
+		r->key_loaded = r->key != NULL;
+		return r->key ? 0 : err->code;
 	}
 	if (rc != XC_ENOTFOUND)
 		return rc;
-	r->key = xc_acme_key_new(r->o->keytype, err);
-	if (!r->key)
-		return err->code;
+	xc_error_clear(err);
+	xc_error_clear(&r->keygen_err);
+	if (pthread_create(&r->keygen, NULL, keygen, r) == 0) {
+		r->keygen_running = true;
+		return 0;
+	}
+	keygen(r);
+	return r->key ? 0 : (*err = r->keygen_err, err->code);
+}
+
+static double ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void key_join(struct run *r)
+{
+	double t0 = ms_now();
+
+	if (!r->keygen_running)
+		return;
+	pthread_join(r->keygen, NULL);
+	r->keygen_running = false;
+	r->key_wait_ms = ms_now() - t0;
+}
+
+/* The key, ready to sign the request: a new one is saved first, so that a
+ * finalized order never names a key that is lost. */
+static int key_ready(struct run *r, struct xc_error *err)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	key_join(r);
+	if (!r->key) {
+		*err = r->keygen_err;
+		return err->code ? err->code : XC_ERR;
+	}
+	if (r->key_loaded)
+		return 0;
 	pem = xc_acme_key_pem(r->key, &len, err);
 	if (!pem)
 		return err->code;
 	rc = xc_store_write(r->store, r->key_name, pem, len, 0600, err);
 	xc_acme_secret_free(pem, len);
+	if (rc == 0)
+		r->key_loaded = true;
 	return rc;
 }
 
@@ -524,11 +583,12 @@ static int run_order(struct run *r, struct xc_acme_issue_result *res,
 	if (rc < 0)
 		return rc;
 	res->resumed = rc;
-	if ((rc = cert_key(r, err)) < 0)
+	if ((rc = key_start(r, err)) < 0)
 		return rc;
+	res->key_background = r->keygen_running;
 	/* A finalized order names a key; without it the certificate would be
 	 * useless, so start over. */
-	if (rc == 0 && res->resumed &&
+	if (!r->key_loaded && res->resumed &&
 	    (strcmp(r->order.status, "processing") == 0 ||
 	     strcmp(r->order.status, "valid") == 0)) {
 		say(r,
@@ -560,8 +620,11 @@ static int run_order(struct run *r, struct xc_acme_issue_result *res,
 	if (strcmp(r->order.status, "ready") == 0) {
 		struct xc_error e2;
 
-		rc = xc_acme_csr(r->key, (const char *const *)r->domains, r->n,
-		                 &csr, &csrlen, err);
+		rc = key_ready(r, err);
+		if (rc == 0)
+			rc = xc_acme_csr(r->key,
+			                 (const char *const *)r->domains, r->n,
+			                 &csr, &csrlen, err);
 		if (rc == 0)
 			rc = xc_acme_finalize(r->acme, &r->order, csr, csrlen,
 			                      &e2);
@@ -597,6 +660,9 @@ static int run_order(struct run *r, struct xc_acme_issue_result *res,
 			forget_order(r);
 		return rc;
 	}
+	/* A resumed order may be past finalizing: the key is the saved one. */
+	if ((rc = key_ready(r, err)) < 0)
+		return rc;
 	rc = xc_acme_certificate(r->acme, &r->order, &pem, &len, err);
 	if (rc == 0)
 		rc = save_result(r, pem, len, res, err);
@@ -653,6 +719,8 @@ int xc_acme_issue(const struct xc_acme_issue_opts *o,
 	order_id(&r);
 	rc = run_order(&r, res, err);
 out:
+	key_join(&r);
+	res->key_wait_ms = r.key_wait_ms;
 	if (r.acme)
 		xc_acme_get_stats(r.acme, &res->stats);
 	xc_http01_free(r.http01);

@@ -61,6 +61,9 @@ struct xc_acme_issue_result {
 	size_t nchain;        /* certificates after the leaf */
 	char order_url[2048]; /* the order that was completed */
 	int resumed;          /* 1 when an earlier run's order was resumed */
+	int key_background;   /* 1 when the key was made while the CA was
+	                         being talked to */
+	double key_wait_ms;   /* how long finalizing then waited for it */
 	struct xc_acme_stats stats;
 	struct xc_dns01_stats dns; /* with dns01 */
 };

@@ -102,6 +102,10 @@ if issue many --webroot www --key rsa2048 -d a.example.test \
     [ ! -e www/.well-known ]; then
     ok "three domains, RSA key, --webroot served by python3, token files removed"
 else bad "three domains with --webroot"; fi
+# The RSA key was made while the order was placed and answered.
+if grep -q "key made alongside the requests (finalizing waited [0-9.]* ms for it)" err; then
+    ok "RSA key made alongside the requests: $(grep -o 'finalizing waited [0-9.]* ms' err)"
+else bad "the RSA key was not made alongside the requests"; fi
 
 # Killed right after the order is placed (SIGKILL), then resumed.
 EXCERT_ACME_STOP_AFTER=order issue kill1 --webroot www -d kill1.example.test 2>/dev/null
