@@ -237,10 +237,60 @@ static int make_ca(struct lab *l, const char *org, struct xc_error *err)
 	return r;
 }
 
-/* Issues from the lab CA; the chain (leaf, issuing CA) as PEM. */
+/* The CA's own record of what it signed, one leaf thumbprint a line;
+ * once each (a kill between the certificate stored and the line written
+ * is made good when the request comes again). */
+static void ca_log(const struct lab *l, const char *thumb)
+{
+	char *log = lab_path(l, "ca/issued.log");
+	char *text = NULL;
+	size_t tlen = 0;
+	struct xc_error e;
+	FILE *fp;
+
+	xc_error_clear(&e);
+	if (lab_read_file(log, 64u << 20, &text, &tlen, &e) == 0 &&
+	    strstr(text, thumb)) {
+		free(text);
+		free(log);
+		return;
+	}
+	free(text);
+	fp = fopen(log, "a");
+	if (fp) {
+		fprintf(fp, "%s\n", thumb);
+		fflush(fp);
+		fsync(fileno(fp));
+		fclose(fp);
+	}
+	free(log);
+}
+
+/* The leaf thumbprint of a PEM chain, or "" */
+static void leaf_thumb(const char *pem, char thumb[41])
+{
+	struct xc_lab_cert **certs = NULL;
+	size_t n = 0;
+	struct xc_error e;
+
+	thumb[0] = '\0';
+	xc_error_clear(&e);
+	if (xc_lab_pem_parse_certs(pem, strlen(pem), &certs, &n, &e) == 0 &&
+	    n > 0) {
+		size_t dlen;
+		unsigned char *der = xc_lab_cert_der(certs[0], &dlen);
+
+		xc_thumbprint(der, dlen, thumb);
+		free(der);
+	}
+	xc_lab_certs_free(certs, n);
+}
+
+/* Issues from the lab CA; the chain (leaf, issuing CA) as PEM.  With
+ * store, the chain is kept there before the CA's log says it signed. */
 static int ca_issue(const char *dir, const unsigned char *csr, size_t len,
-                    long long not_before, long long not_after, char **pem_out,
-                    struct xc_error *err)
+                    long long not_before, long long not_after,
+                    const char *store, char **pem_out, struct xc_error *err)
 {
 	struct lab l = {.dir = (char *)dir};
 	char *kpath = lab_path(&l, "ca/issuing.key");
@@ -265,10 +315,10 @@ static int ca_issue(const char *dir, const unsigned char *csr, size_t len,
 		xc_lab_cert_pem(leaf, &b);
 		xc_lab_cert_pem(ca[0], &b);
 		*pem_out = xc_buf_detach(&b, NULL);
-		/* The CA's own record of what it signed: one line each. */
-		{
-			char *log = lab_path(&l, "ca/issued.log");
-			FILE *fp = fopen(log, "a");
+		if (store)
+			rc = lab_write_file(store, *pem_out, strlen(*pem_out),
+			                    0644, err);
+		if (rc == 0) {
 			unsigned char *der;
 			size_t dlen;
 			char thumb[41];
@@ -276,11 +326,10 @@ static int ca_issue(const char *dir, const unsigned char *csr, size_t len,
 			der = xc_lab_cert_der(leaf, &dlen);
 			xc_thumbprint(der, dlen, thumb);
 			free(der);
-			if (fp) {
-				fprintf(fp, "%s\n", thumb);
-				fclose(fp);
-			}
-			free(log);
+			ca_log(&l, thumb);
+		} else {
+			free(*pem_out);
+			*pem_out = NULL;
 		}
 	}
 	xc_lab_cert_free(leaf);
@@ -311,21 +360,25 @@ int xc_lab_ca_issue(const char *dir, const unsigned char *csr, size_t len,
 	xc_thumbprint(csr, len, id);
 	path = lab_path(&l, "ca/issued/%s.pem", id);
 	if (lab_read_file(path, 1u << 20, &known, &klen, err) == 0) {
+		char thumb[41];
+
 		free(path);
+		leaf_thumb(known, thumb);
+		if (thumb[0])
+			ca_log(&l, thumb);
 		*pem_out = known;
 		return 0;
 	}
 	xc_error_clear(err);
-	rc = ca_issue(dir, csr, len, now - 60, now + days * DAY, pem_out, err);
-	if (rc == 0) {
+	{
 		char *d = lab_path(&l, "ca/issued");
 
 		rc = lab_mkdirs(d, err);
-		if (rc == 0)
-			rc = lab_write_file(path, *pem_out, strlen(*pem_out),
-			                    0644, err);
 		free(d);
 	}
+	if (rc == 0)
+		rc = ca_issue(dir, csr, len, now - 60, now + days * DAY, path,
+		              pem_out, err);
 	free(path);
 	return rc;
 }
@@ -366,7 +419,7 @@ static int add_mail_cert(struct lab *l, const struct xc_lab_options *opt,
 	if (rc == 0)
 		rc = ca_issue(l->dir, csr, csrlen,
 		              now - (90 - opt->expires_in) * DAY,
-		              now + opt->expires_in * DAY, &pem, err);
+		              now + opt->expires_in * DAY, NULL, &pem, err);
 	if (rc == 0)
 		rc = xc_lab_pem_parse_certs(pem, strlen(pem), &chain, &nchain,
 		                            err);
