@@ -111,8 +111,6 @@ int xc_read_file(const char *path, size_t max, char **out, size_t *len_out,
 		xc_buf_release(&b);
 		return rc;
 	}
-	if (!b.ptr)
-		xc_buf_add(&b, "", 0);
 	*out = xc_buf_detach(&b, len_out);
 	return 0;
 }

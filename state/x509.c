@@ -285,6 +285,19 @@ bool xc_tls_certificate_name_equal(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+bool xc_acme_token_ok(const char *t)
+{
+	size_t i;
+
+	for (i = 0; t && t[i]; i++)
+		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
+		      (t[i] >= 'a' && t[i] <= 'z') ||
+		      (t[i] >= '0' && t[i] <= '9') || t[i] == '-' ||
+		      t[i] == '_'))
+			return false;
+	return i > 0 && i <= 256;
+}
+
 char *xc_base64_encode(const unsigned char *data, size_t len)
 {
 	size_t n = 4 * ((len + 2) / 3) + 1;

@@ -54,6 +54,11 @@ bool xc_tls_certificate_name_equal(const char *a, const char *b);
 /* Base64 (standard alphabet, padded) of len bytes; caller frees. */
 char *xc_base64_encode(const unsigned char *data, size_t len);
 
+/* A token an ACME CA sends (http-01, dns-01): 1 to 256 characters of the
+ * base64url alphabet, so that it can name no path but a file of its own
+ * directory.  NULL is not one. */
+bool xc_acme_token_ok(const char *t);
+
 /* Decodes base64 (whitespace ignored); caller frees *out.  0 or XC_EINVAL. */
 int xc_base64_decode(const char *text, unsigned char **out, size_t *len_out);
 

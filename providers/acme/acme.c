@@ -752,19 +752,6 @@ void xc_acme_authz_release(struct xc_acme_authz *z)
 	memset(z, 0, sizeof(*z));
 }
 
-static bool token_ok(const char *t)
-{
-	size_t i;
-
-	for (i = 0; t[i]; i++)
-		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
-		      (t[i] >= 'a' && t[i] <= 'z') ||
-		      (t[i] >= '0' && t[i] <= '9') || t[i] == '-' ||
-		      t[i] == '_'))
-			return false;
-	return i > 0 && i <= 256;
-}
-
 static int authz_parse(struct xc_acme_authz *z, const json_t *v,
                        struct xc_error *err)
 {
@@ -817,7 +804,8 @@ static int authz_parse(struct xc_acme_authz *z, const json_t *v,
 			free(text);
 		}
 		if (strcmp(type, "dns-01") == 0 && !z->dns01_url) {
-			if (!https_url(url) || !token || !token_ok(token)) {
+			if (!https_url(url) || !token ||
+			    !xc_acme_token_ok(token)) {
 				xc_buf_release(&offered);
 				return xc_error_set(
 				        err, XC_EPROTO,
@@ -832,7 +820,7 @@ static int authz_parse(struct xc_acme_authz *z, const json_t *v,
 		}
 		if (strcmp(type, "http-01") != 0 || z->http01_url)
 			continue;
-		if (!https_url(url) || !token || !token_ok(token)) {
+		if (!https_url(url) || !token || !xc_acme_token_ok(token)) {
 			xc_buf_release(&offered);
 			return xc_error_set(
 			        err, XC_EPROTO,

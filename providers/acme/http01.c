@@ -19,6 +19,7 @@
 
 #include "state/buf.h"
 #include "state/xalloc.h"
+#include "state/x509.h"
 
 #define PREFIX "/.well-known/acme-challenge/"
 
@@ -43,19 +44,6 @@ struct xc_http01 {
 	size_t cap;
 	unsigned served;
 };
-
-static bool token_ok(const char *t)
-{
-	size_t i;
-
-	for (i = 0; t[i]; i++)
-		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
-		      (t[i] >= 'a' && t[i] <= 'z') ||
-		      (t[i] >= '0' && t[i] <= '9') || t[i] == '-' ||
-		      t[i] == '_'))
-			return false;
-	return i > 0 && i <= 256;
-}
 
 static struct xc_http01 *alloc(void)
 {
@@ -338,7 +326,7 @@ int xc_http01_add(struct xc_http01 *h, const char *token,
 {
 	int rc;
 
-	if (!token_ok(token))
+	if (!xc_acme_token_ok(token))
 		return xc_error_set(
 		        err, XC_EPROTO,
 		        "the CA sent a challenge token that is not base64url");
@@ -365,7 +353,7 @@ void xc_http01_forget(struct xc_http01 *h, const char *token)
 {
 	char *p;
 
-	if (!h->webroot || !token_ok(token))
+	if (!h->webroot || !xc_acme_token_ok(token))
 		return;
 	p = challenge_dir(h, token);
 	unlink(p);

@@ -930,18 +930,6 @@ static int op_remove(struct lab *l, const char *name, json_t *server,
 
 /* ---- http-01 ---------------------------------------------------------- */
 
-static bool token_ok(const char *t)
-{
-	size_t i;
-
-	if (!t || !*t || strlen(t) > 256)
-		return false;
-	for (i = 0; t[i]; i++)
-		if (!isalnum((unsigned char)t[i]) && t[i] != '-' && t[i] != '_')
-			return false;
-	return true;
-}
-
 static int op_http01(struct lab *l, const char *name, const json_t *args,
                      bool place, json_t **result, struct op_error *e)
 {
@@ -955,7 +943,7 @@ static int op_http01(struct lab *l, const char *name, const json_t *args,
 	xc_error_clear(&err);
 	/* base64url only, so that a token cannot climb out of the
 	 * directory. */
-	if (!token_ok(token) || (place && !content))
+	if (!xc_acme_token_ok(token) || (place && !content))
 		return fail(e, "InvalidArgument",
 		            "the token must be base64url%s",
 		            place ? ", with content" : "");

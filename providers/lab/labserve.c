@@ -554,19 +554,6 @@ static bool path_ok(const char *path)
 	return true;
 }
 
-static bool token_ok(const char *t)
-{
-	size_t i;
-
-	for (i = 0; t[i]; i++)
-		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
-		      (t[i] >= 'a' && t[i] <= 'z') ||
-		      (t[i] >= '0' && t[i] <= '9') || t[i] == '-' ||
-		      t[i] == '_'))
-			return false;
-	return i > 0 && i <= 256;
-}
-
 /* Reads DIR/servers/NAME/webroot/PATH; NULL when it is not a file. */
 static char *webroot_file(struct serve *s, const char *name, const char *path,
                           size_t *len)
@@ -628,7 +615,7 @@ static void http(struct serve *s, struct conn *c, int server)
 	}
 	if (!path_ok(path) ||
 	    (server < 0 && (strncmp(path, prefix, strlen(prefix)) != 0 ||
-	                    !token_ok(path + strlen(prefix))))) {
+	                    !xc_acme_token_ok(path + strlen(prefix))))) {
 		respond(c, head, 404, "Not Found", "not found\n", 10);
 		return;
 	}
