@@ -83,6 +83,8 @@ extern const struct xc_opt xc_lab_opts[];
 extern const struct xc_opt xc_acme_opts[];
 int xc_cmd_probe(struct xc_ctx *ctx, int argc, char **argv);
 extern const struct xc_opt xc_probe_opts[];
+int xc_cmd_lb(struct xc_ctx *ctx, int argc, char **argv);
+extern const struct xc_opt xc_lb_opts[];
 
 struct xc_config;
 

@@ -137,6 +137,17 @@ const struct xc_cmd xc_commands[] = {
          "on one member's address. --format json adds the DER, the chain, the\n"
          "dates and the cipher.\n"
          "Exit status: 0 every endpoint served a certificate, 1 any did not."},
+        {"lb", xc_cmd_lb, xc_lb_opts,
+         "status | update NAME --chain FILE --key FILE",
+         "what each load balancer serves, or make one serve a certificate",
+         "excert lb status asks every load balancer of excert.yaml what it\n"
+         "serves (HAProxy: its runtime API's show ssl cert; NGINX: a TLS\n"
+         "handshake with its address) and prints the thumbprint, or why not.\n"
+         "excert lb update NAME --chain FILE --key FILE makes load balancer\n"
+         "NAME serve that certificate, live and on disk, and confirms it\n"
+         "(docs/load-balancers.md). The key is read, never printed.\n"
+         "--format json for scripts.\n"
+         "Exit status: 0, 1 when a load balancer failed, 64 a bad command line."},
         {"lab", xc_cmd_lab, xc_lab_opts, "init|agent|serve DIR",
          "the Exchange emulator: make a lab organisation, or answer as its agent",
          "excert lab init DIR makes an Exchange organisation in DIR (docs/lab.md):\n"

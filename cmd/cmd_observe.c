@@ -10,6 +10,7 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "providers/exchange/observe.h"
+#include "providers/probe/served.h"
 #include "providers/issuers.h"
 #include "state/obsfile.h"
 #include "state/store.h"
@@ -168,6 +169,23 @@ static void print_text(const struct xc_observation *o)
 		printf("  no hybrid configuration\n");
 }
 
+/* What the verify endpoints and load balancers serve. */
+static void print_served(const struct xc_observation *o)
+{
+	size_t j;
+
+	for (j = 0; j < o->nserved; j++) {
+		const struct xc_served *v = &o->served[j];
+
+		if (!j)
+			printf("served\n");
+		printf("  %s %s %s: %s%s\n", v->cert,
+		       v->lb ? "load balancer" : "endpoint", v->what,
+		       v->ok ? "" : "not seen: ",
+		       v->ok ? v->thumbprint : v->error);
+	}
+}
+
 /* observe -o: the replies with what is known of the issuers, so that a
  * plan from the file is the plan excert would have made then. */
 static int save(const struct xc_observation *o, const struct xc_config *cfg,
@@ -227,6 +245,9 @@ int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv)
 		free(base);
 		return XC_EXIT_ERROR;
 	}
+	/* What users are served, unless one server was asked for. */
+	if (!a.server)
+		xc_observe_served(&o, cfg);
 	for (i = 0; i < o.nservers; i++) {
 		if (!o.servers[i].ok) {
 			xc_out_err(&o.servers[i].err);
@@ -242,6 +263,7 @@ int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv)
 		free(json);
 	} else {
 		print_text(&o);
+		print_served(&o);
 	}
 	xc_observation_release(&o);
 	xc_config_free(cfg);

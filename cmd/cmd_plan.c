@@ -62,6 +62,10 @@ static const char *target_of(const struct xc_step *s)
 		return s->server;
 	if (s->issuer)
 		return s->issuer;
+	if (s->lb)
+		return s->lb;
+	if (s->kind == XC_STEP_VERIFY)
+		return "(endpoints)";
 	return "(organisation)";
 }
 
@@ -124,6 +128,11 @@ void xc_plan_print_text(const struct xc_plan *p,
 		fprintf(fp,
 		        "\nNo steps: %zu certificate%s left alone, as the notes say.\n",
 		        p->blocked, p->blocked == 1 ? "" : "s");
+	else if (p->unfixed)
+		fprintf(fp,
+		        "\nNo steps, but %zu endpoint%s serve%s another certificate than Exchange holds, as the notes say.\n",
+		        p->unfixed, p->unfixed == 1 ? "" : "s",
+		        p->unfixed == 1 ? "s" : "");
 	else
 		fprintf(fp,
 		        "\nNo changes: the organisation is as excert.yaml says.\n");
@@ -144,6 +153,8 @@ void xc_plan_print_markdown(const struct xc_plan *p,
 		fprintf(fp,
 		        p->blocked
 		                ? "**No steps: certificates left alone, as the notes say.**\n"
+		        : p->unfixed
+		                ? "**No steps, but endpoints serve another certificate than Exchange holds, as the notes say.**\n"
 		                : "**No changes.**\n");
 	} else {
 		fprintf(fp, "| # | step | certificate | on | why | after |\n");
@@ -246,9 +257,10 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 			xc_plan_print_text(&ss.plan, &ss.src, org, argv[0],
 			                   stdout,
 			                   isatty(1) && !getenv("NO_COLOR"));
-		rc = ss.plan.blocked                ? XC_EXIT_ERROR
-		     : a.detailed && ss.plan.nsteps ? XC_EXIT_CHANGES
-		                                    : XC_EXIT_OK;
+		rc = ss.plan.blocked ? XC_EXIT_ERROR
+		     : a.detailed && (ss.plan.nsteps || ss.plan.unfixed)
+		             ? XC_EXIT_CHANGES
+		             : XC_EXIT_OK;
 	}
 	xc_session_release(&ss);
 	return rc;

@@ -67,6 +67,63 @@ static bool bound443(const struct xc_server_obs *so, const char *thumb)
 	return false;
 }
 
+/* What the endpoints and load balancers serve against what Exchange
+ * holds: the newest usable certificate on any of its servers. */
+static void served_table(const struct xc_session *ss, bool json, json_t *doc)
+{
+	json_t *rows = json_array();
+	size_t i;
+	size_t j;
+
+	for (i = 0; i < ss->obs.nserved; i++) {
+		const struct xc_served *v = &ss->obs.served[i];
+		const struct xc_cert *c = xc_config_cert(ss->cfg, v->cert);
+		const struct xc_obs_cert *want = NULL;
+		bool same;
+
+		for (j = 0; c && j < c->servers.n; j++) {
+			const struct xc_obs_cert *x =
+			        current(ss, c,
+			                xc_observation_server(
+			                        &ss->obs, c->servers.v[j].v));
+
+			if (x && (!want || x->x.not_after > want->x.not_after))
+				want = x;
+		}
+		same = v->ok && want &&
+		       strcasecmp(v->thumbprint, want->x.thumbprint) == 0;
+		if (json) {
+			json_array_append_new(
+			        rows,
+			        json_pack("{s:s,s:s,s:o,s:o,s:b}",
+			                  "certificate", v->cert,
+			                  v->lb ? "load_balancer" : "endpoint",
+			                  v->what, "thumbprint",
+			                  v->ok ? json_string(v->thumbprint)
+			                        : json_null(),
+			                  "error",
+			                  v->ok ? json_null()
+			                        : json_string(v->error),
+			                  "matches", same));
+			continue;
+		}
+		if (!i)
+			printf("\n%-16s %-36s %-40s %s\n", "CERTIFICATE",
+			       "SERVED BY", "THUMBPRINT", "WHICH IS");
+		printf("%-16s %-36s %-40s %s%s\n", v->cert, v->what,
+		       v->ok ? v->thumbprint : "-",
+		       !v->ok  ? "not seen: "
+		       : !want ? "not one Exchange holds"
+		       : same  ? "the one Exchange holds"
+		               : "NOT the one Exchange holds",
+		       v->ok ? "" : v->error);
+	}
+	if (json)
+		json_object_set_new(doc, "served", rows);
+	else
+		json_decref(rows);
+}
+
 int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 {
 	struct xc_plan_args a;
@@ -196,11 +253,13 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 		json_t *doc = json_pack("{s:i,s:o}", "format_version", 1,
 		                        "certificates", rows);
 
+		served_table(&ss, true, doc);
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(doc);
 	} else {
 		json_decref(rows);
+		served_table(&ss, false, NULL);
 	}
 	xc_session_release(&ss);
 	return missing ? XC_EXIT_CHANGES : XC_EXIT_OK;

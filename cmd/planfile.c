@@ -58,6 +58,8 @@ static json_t *step_json(const struct xc_step *s)
 		json_object_set_new(o, "service", json_string(s->service));
 	if (s->issuer)
 		json_object_set_new(o, "issuer", json_string(s->issuer));
+	if (s->lb)
+		json_object_set_new(o, "load_balancer", json_string(s->lb));
 	if (s->from_server)
 		json_object_set_new(o, "from", json_string(s->from_server));
 	if (s->reuse_request[0])
@@ -77,13 +79,14 @@ json_t *xc_plan_json(const struct xc_plan *p, const struct xc_cmd_source *src,
 		json_array_append_new(steps, step_json(&p->steps[i]));
 	for (i = 0; i < p->nnotes; i++)
 		json_array_append_new(notes, json_string(p->notes[i]));
-	return json_pack("{s:i,s:s,s:{s:s,s:o,s:b},s:o,s:o,s:{s:i,s:i,s:i}}",
-	                 "format_version", 1, "organization", org, "source",
-	                 "file", src->label, "commit", str_or_null(src->commit),
-	                 "dirty", src->dirty, "steps", steps, "notes", notes,
-	                 "summary", "steps", (json_int_t)p->nsteps,
-	                 "destructive", (json_int_t)xc_plan_destructive(p),
-	                 "blocked", (json_int_t)p->blocked);
+	return json_pack(
+	        "{s:i,s:s,s:{s:s,s:o,s:b},s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
+	        "format_version", 1, "organization", org, "source", "file",
+	        src->label, "commit", str_or_null(src->commit), "dirty",
+	        src->dirty, "steps", steps, "notes", notes, "summary", "steps",
+	        (json_int_t)p->nsteps, "destructive",
+	        (json_int_t)xc_plan_destructive(p), "blocked",
+	        (json_int_t)p->blocked, "unfixed", (json_int_t)p->unfixed);
 }
 
 int xc_plan_save(const char *path, const struct xc_plan *p,
@@ -167,6 +170,7 @@ static int step_from_json(struct xc_step *s, json_t *o, size_t index,
 	s->send = (v = str(o, "connector_kind")) && strcmp(v, "send") == 0;
 	s->service = str(o, "service");
 	s->issuer = str(o, "issuer");
+	s->lb = str(o, "load_balancer");
 	s->replace_transport =
 	        json_is_true(json_object_get(o, "replace_transport"));
 	if ((v = str(o, "services"))) {
@@ -254,6 +258,8 @@ int xc_plan_load(struct xc_saved_plan *out, const char *path,
 			out->plan.notes[out->plan.nnotes++] = xc_xstrdup(v);
 	out->plan.blocked = (size_t)json_integer_value(json_object_get(
 	        json_object_get(out->doc, "summary"), "blocked"));
+	out->plan.unfixed = (size_t)json_integer_value(json_object_get(
+	        json_object_get(out->doc, "summary"), "unfixed"));
 	v = str(json_object_get(out->doc, "source"), "file");
 	snprintf(out->src.label, sizeof(out->src.label), "%s", v ? v : "?");
 	v = str(json_object_get(out->doc, "source"), "commit");

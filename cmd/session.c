@@ -11,6 +11,7 @@
 #include "cmd/output.h"
 #include "providers/acme/issuer.h"
 #include "providers/exchange/observe.h"
+#include "providers/probe/served.h"
 #include "reconcile/match.h"
 #include "state/buf.h"
 #include "state/config.h"
@@ -222,6 +223,7 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 			return XC_EXIT_ERROR;
 		}
 		gather_ari(s, store, a->now ? a->now : xc_cmd_now());
+		xc_observe_served(&s->obs, s->cfg);
 		keep_observation(s, store);
 	}
 	s->observe_seconds = mono() - t0;

@@ -48,6 +48,18 @@ struct xc_world {
 	/* size bytes of a random password (printable, NUL-terminated). */
 	int (*password)(void *ctx, char *buf, size_t size,
 	                struct xc_error *err);
+	/* Waits until each of the n endpoint URLs serves the certificate
+	 * with thumbprint, probing again for a while; detail (size bytes)
+	 * says what was seen. */
+	int (*served)(void *ctx, const char *const *urls, size_t n,
+	              const char *thumbprint, char *detail, size_t size,
+	              struct xc_error *err);
+	/* Makes load balancer lb (its name in excert.yaml) serve chain_pem
+	 * (leaf first) with key_pem; sni is the certificate's first domain.
+	 * detail (size bytes) says what was done. */
+	int (*lb_update)(void *ctx, const char *lb, const char *sni,
+	                 const char *chain_pem, const char *key_pem,
+	                 char *detail, size_t size, struct xc_error *err);
 };
 
 #endif

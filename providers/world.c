@@ -10,7 +10,9 @@
 #include "providers/acme/issuer.h"
 #include "providers/exchange/transport.h"
 #include "providers/lab/lab.h"
+#include "providers/lb/lb.h"
 #include "providers/manual/manual.h"
+#include "providers/probe/served.h"
 #include "state/store.h"
 #include "state/xalloc.h"
 
@@ -110,6 +112,38 @@ static long long world_clock(void *ctx)
 	return (long long)time(NULL);
 }
 
+/* How long a verify step waits for every endpoint to serve the new
+ * certificate: a transport service takes a while to come back after a
+ * restart.  EXCERT_VERIFY_TIMEOUT (seconds) overrides it. */
+enum { VERIFY_TIMEOUT_S = 120 };
+
+static int world_served(void *ctx, const char *const *urls, size_t n,
+                        const char *thumbprint, char *detail, size_t size,
+                        struct xc_error *err)
+{
+	const char *v = getenv("EXCERT_VERIFY_TIMEOUT"); /* NOLINT */
+	long t = v && *v ? strtol(v, NULL, 10) : VERIFY_TIMEOUT_S;
+
+	(void)ctx;
+	if (t < 0 || t > 86400)
+		t = VERIFY_TIMEOUT_S;
+	return xc_served_wait(urls, n, thumbprint, (unsigned)t, detail, size,
+	                      err);
+}
+
+static int world_lb_update(void *ctx, const char *lb, const char *sni,
+                           const char *chain_pem, const char *key_pem,
+                           char *detail, size_t size, struct xc_error *err)
+{
+	struct world *w = ctx;
+	const struct xc_lb *l = xc_config_lb(w->cfg, lb);
+
+	if (!l)
+		return xc_error_set(err, XC_ENOTFOUND, "no load balancer '%s'",
+		                    lb);
+	return xc_lb_update(l, sni, chain_pem, key_pem, detail, size, err);
+}
+
 static int world_password(void *ctx, char *buf, size_t size,
                           struct xc_error *err)
 {
@@ -143,6 +177,8 @@ void xc_world_init(struct xc_world *w, const struct xc_config *cfg,
 	w->remember = world_remember;
 	w->password = world_password;
 	w->clock = world_clock;
+	w->served = world_served;
+	w->lb_update = world_lb_update;
 }
 
 void xc_world_release(struct xc_world *w)

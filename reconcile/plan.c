@@ -14,6 +14,7 @@
 #include "state/dnsname.h"
 #include "state/duration.h"
 #include "state/services.h"
+#include "state/url.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -297,12 +298,16 @@ struct certplan {
 	bool fresh;           /* a new certificate comes */
 	const char *issuer_n; /* the new certificate's issuer, when known */
 	const struct xc_obs_cert *cur; /* converging: the current one */
+	const char *held_on;           /* converging: a server holding it */
 	int *got;     /* per target: the step after which it holds the
 	                 certificate (0: holds it already) */
 	int *enabled; /* per target: the enable step, or 0 */
 	int *touched; /* per target: the last step changing it */
 	bool *smtp_changed;
 	bool *iis_changed;
+	char **restart_why; /* per target, iis then transport: why a
+	                       restart is needed when an endpoint shows it;
+	                       owned, NULL for the usual reason */
 };
 
 static int target_index(const struct xc_cert *c, const char *server)
@@ -453,6 +458,154 @@ static void plan_connectors(struct certplan *cp)
 	}
 }
 
+/* The target whose FQDN or name is host, or -1. */
+static int server_of_host(const struct certplan *cp, const char *host)
+{
+	const struct xc_config *cfg = cp->b->in->cfg;
+	size_t i;
+
+	for (i = 0; i < cp->c->servers.n; i++) {
+		const struct xc_server *sv =
+		        xc_config_server(cfg, cp->c->servers.v[i].v);
+
+		if (sv && ((sv->fqdn.v && strcasecmp(sv->fqdn.v, host) == 0) ||
+		           strcasecmp(sv->name.v, host) == 0))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The load balancers: each must serve what Exchange serves (under
+ * Extended Protection a different certificate breaks authentication).
+ * True when one is planned to change. */
+static bool plan_lbs(struct certplan *cp)
+{
+	const struct xc_cert *c = cp->c;
+	const struct xc_observation *o = cp->b->in->obs;
+	bool planned = false;
+	size_t i;
+	size_t k;
+
+	for (i = 0; i < c->load_balancers.n; i++) {
+		const char *name = c->load_balancers.v[i].v;
+		const struct xc_served *sv =
+		        xc_observation_served(o, c->name.v, name, true);
+		struct xc_step *s;
+
+		if (cp->fresh) {
+			if (sv && sv->ok)
+				s = add(cp->b, XC_STEP_LB_UPDATE, c, NULL,
+				        "load balancer '%s' must serve the new certificate too (it serves %.12s... now)",
+				        name, sv->thumbprint);
+			else
+				s = add(cp->b, XC_STEP_LB_UPDATE, c, NULL,
+				        "load balancer '%s' must serve the new certificate too",
+				        name);
+			s->from_server = c->servers.v[0].v;
+		} else if (sv && sv->ok &&
+		           strcasecmp(sv->thumbprint, cp->cur->x.thumbprint) !=
+		                   0) {
+			s = add(cp->b, XC_STEP_LB_UPDATE, c, NULL,
+			        "load balancer '%s' serves %.12s..., not the certificate Exchange holds",
+			        name, sv->thumbprint);
+			snprintf(s->thumbprint, sizeof(s->thumbprint), "%s",
+			         cp->cur->x.thumbprint);
+			s->from_server = cp->held_on;
+		} else {
+			if (sv && !sv->ok)
+				note(cp->b,
+				     "load balancer '%s' of certificate '%s' could not be asked what it serves: %s",
+				     name, c->name.v, sv->error);
+			continue;
+		}
+		s->lb = name;
+		/* Exported once Exchange serves it everywhere, so that the
+		 * two change together. */
+		for (k = 0; k < c->servers.n; k++)
+			dep(s, cp->enabled[k] ? cp->enabled[k] : cp->got[k]);
+		planned = true;
+	}
+	return planned;
+}
+
+/* What the verify endpoints serve against what Exchange holds: a
+ * restart where the endpoint is a server of the certificate (a transport
+ * service keeps the certificate it started with), a note where no step
+ * can change it.  True when a step was planned for what is served. */
+static bool plan_served(struct certplan *cp, int first_step)
+{
+	const struct xc_cert *c = cp->c;
+	const struct xc_observation *o = cp->b->in->obs;
+	/* Steps of this certificate planned already (a connector named
+	 * again, a service enabled) may be what changes it. */
+	bool others = cp->b->p->nsteps >= (size_t)first_step;
+	bool lbs = plan_lbs(cp);
+	bool stale = false;
+	size_t i;
+
+	for (i = 0; i < c->verify.n; i++) {
+		const char *url = c->verify.v[i].v;
+		const struct xc_served *sv =
+		        xc_observation_served(o, c->name.v, url, false);
+		struct xc_url u;
+		char why[300];
+		char text[600];
+		int t;
+
+		if (!sv)
+			continue;
+		if (!sv->ok) {
+			note(cp->b,
+			     "endpoint %s of certificate '%s' could not be probed: %s",
+			     url, c->name.v, sv->error);
+			continue;
+		}
+		if (cp->fresh ||
+		    strcasecmp(sv->thumbprint, cp->cur->x.thumbprint) == 0)
+			continue;
+		t = xc_url_parse(url, "https smtp imap pop3 imaps pop3s", &u,
+		                 why, sizeof(why))
+		            ? server_of_host(cp, u.host)
+		            : -1;
+		if (t >= 0 && strcmp(u.scheme, "https") == 0 &&
+		    (c->services_mask & XC_SVC_IIS)) {
+			snprintf(
+			        text, sizeof(text),
+			        "%s serves %.12s..., not %.12s... that IIS on %s binds: IIS must pick it up",
+			        url, sv->thumbprint, cp->cur->x.thumbprint,
+			        c->servers.v[t].v);
+			free(cp->restart_why[2 * t]);
+			cp->restart_why[2 * t] = xc_xstrdup(text);
+			cp->iis_changed[t] = true;
+			stale = true;
+		} else if (t >= 0 && strcmp(u.scheme, "smtp") == 0 &&
+		           (c->services_mask & XC_SVC_SMTP)) {
+			snprintf(
+			        text, sizeof(text),
+			        "%s serves %.12s..., not %.12s... that %s holds for SMTP: the transport service must pick it up",
+			        url, sv->thumbprint, cp->cur->x.thumbprint,
+			        c->servers.v[t].v);
+			free(cp->restart_why[2 * t + 1]);
+			cp->restart_why[2 * t + 1] = xc_xstrdup(text);
+			cp->smtp_changed[t] = true;
+			stale = true;
+		} else if (others || lbs) {
+			stale = true;
+			note(cp->b,
+			     "endpoint %s serves %.12s..., not certificate '%s' (%.12s...) that Exchange holds; the steps planned should change that, and the verification of the endpoints checks it",
+			     url, sv->thumbprint, c->name.v,
+			     cp->cur->x.thumbprint);
+		} else {
+			note(cp->b,
+			     "endpoint %s serves %.12s..., not certificate '%s' (%.12s...) that Exchange holds, and no step of excert changes what it serves: look at what answers there",
+			     url, sv->thumbprint, c->name.v,
+			     cp->cur->x.thumbprint);
+			cp->b->p->unfixed++;
+		}
+	}
+	return stale || lbs;
+}
+
 /* Restarts, one per server and service, then a verification per server,
  * then the removals: the safe end of every change. */
 static void plan_finish(struct certplan *cp, int first_step)
@@ -460,7 +613,9 @@ static void plan_finish(struct certplan *cp, int first_step)
 	const struct xc_cert *c = cp->c;
 	const struct xc_plan_input *in = cp->b->in;
 	int *verify = xc_xcalloc(c->servers.n + 1, sizeof(int));
+	bool stale_served = plan_served(cp, first_step);
 	bool changed = cp->b->p->nsteps >= (size_t)first_step;
+	int endpoints = 0;
 	char friendly[128];
 	size_t i;
 	size_t j;
@@ -472,18 +627,24 @@ static void plan_finish(struct certplan *cp, int first_step)
 		struct xc_step *s;
 
 		if (cp->iis_changed[i]) {
-			s = add(cp->b, XC_STEP_RESTART, c, srv,
-			        "IIS on %s must pick up the certificate bound on 443",
-			        srv);
+			s = cp->restart_why[2 * i]
+			            ? add(cp->b, XC_STEP_RESTART, c, srv, "%s",
+			                  cp->restart_why[2 * i])
+			            : add(cp->b, XC_STEP_RESTART, c, srv,
+			                  "IIS on %s must pick up the certificate bound on 443",
+			                  srv);
 			s->service = "iis";
 			dep(s, cp->touched[i]);
 			dep(s, cp->enabled[i]);
 			cp->touched[i] = s->id;
 		}
 		if (cp->smtp_changed[i]) {
-			s = add(cp->b, XC_STEP_RESTART, c, srv,
-			        "transport on %s must pick up the new SMTP certificate and connector settings",
-			        srv);
+			s = cp->restart_why[2 * i + 1]
+			            ? add(cp->b, XC_STEP_RESTART, c, srv, "%s",
+			                  cp->restart_why[2 * i + 1])
+			            : add(cp->b, XC_STEP_RESTART, c, srv,
+			                  "transport on %s must pick up the new SMTP certificate and connector settings",
+			                  srv);
 			s->service = "transport";
 			dep(s, cp->touched[i]);
 			dep(s, cp->enabled[i]);
@@ -544,6 +705,25 @@ static void plan_finish(struct certplan *cp, int first_step)
 		free(bucket);
 		free(orgsteps);
 	}
+	/* Then the endpoints users reach must serve it: after every
+	 * change of this certificate, the load balancers' included. */
+	if (c->verify.n && (changed || stale_served)) {
+		struct xc_step *s = add(
+		        cp->b, XC_STEP_VERIFY, c, NULL,
+		        "confirm that %zu endpoint%s serve%s the %s certificate: %s%s",
+		        c->verify.n, c->verify.n == 1 ? "" : "s",
+		        c->verify.n == 1 ? "s" : "",
+		        cp->fresh ? "new" : "bound", c->verify.v[0].v,
+		        c->verify.n > 1 ? ", ..." : "");
+		size_t last = cp->b->p->nsteps;
+
+		if (!cp->fresh)
+			snprintf(s->thumbprint, sizeof(s->thumbprint), "%s",
+			         cp->cur->x.thumbprint);
+		for (j = (size_t)first_step; j < last; j++)
+			dep(s, (int)j);
+		endpoints = s->id;
+	}
 	if (c->remove_superseded.set &&
 	    c->remove_superseded.v == XC_REMOVE_NEVER) {
 		free(verify);
@@ -573,6 +753,17 @@ static void plan_finish(struct certplan *cp, int first_step)
 				     o->x.thumbprint, why);
 				continue;
 			}
+			if (c->verify.n && !endpoints) {
+				/* Nor before users are served the one that
+				 * stays. */
+				s = add(cp->b, XC_STEP_VERIFY, c, NULL,
+				        "confirm that the endpoints serve the certificate that stays: %s%s",
+				        c->verify.v[0].v,
+				        c->verify.n > 1 ? ", ..." : "");
+				snprintf(s->thumbprint, sizeof(s->thumbprint),
+				         "%s", cp->cur->x.thumbprint);
+				endpoints = s->id;
+			}
 			if (!verify[i]) {
 				/* Nothing changed here, but nothing goes
 				 * before the one that stays is verified. */
@@ -588,6 +779,7 @@ static void plan_finish(struct certplan *cp, int first_step)
 			         o->x.thumbprint);
 			for (k = 0; k < c->servers.n; k++)
 				dep(s, verify[k]);
+			dep(s, endpoints);
 		}
 	}
 	free(verify);
@@ -746,6 +938,7 @@ static void plan_converge(struct certplan *cp, const struct current *cur)
 	size_t j;
 
 	cp->cur = o;
+	cp->held_on = cur->held_on;
 	for (i = 0; i < c->servers.n; i++) {
 		const char *srv = c->servers.v[i].v;
 		const struct xc_server_obs *so = server_obs(in->obs, srv);
@@ -838,6 +1031,7 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 	cp.touched = xc_xcalloc(c->servers.n + 1, sizeof(int));
 	cp.smtp_changed = xc_xcalloc(c->servers.n + 1, sizeof(bool));
 	cp.iis_changed = xc_xcalloc(c->servers.n + 1, sizeof(bool));
+	cp.restart_why = xc_xcalloc(2 * c->servers.n + 1, sizeof(char *));
 	cp.f = xc_issuer_facts_find(in->facts, in->nfacts, c->issuer.v);
 	find_current(in, c, cp.f, &cur, why, sizeof(why));
 	if (!cur.cert) {
@@ -875,6 +1069,9 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 	free(cp.touched);
 	free(cp.smtp_changed);
 	free(cp.iis_changed);
+	for (i = 0; i < 2 * c->servers.n; i++)
+		free(cp.restart_why[i]);
+	free(cp.restart_why);
 }
 
 int xc_plan_make(struct xc_plan *out, const struct xc_plan_input *in,
@@ -910,8 +1107,5 @@ int xc_plan_make(struct xc_plan *out, const struct xc_plan_input *in,
 	}
 	for (i = 0; i < in->obs->nari_notes; i++)
 		note(&b, "%s", in->obs->ari_notes[i]);
-	if (in->cfg->load_balancers.n)
-		note(&b,
-		     "load balancers are not updated by this version of excert; their certificates are left alone");
 	return 0;
 }

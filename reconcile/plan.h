@@ -64,6 +64,7 @@ struct xc_step {
 	char *old_value;         /* set-*: the current one (display); owned */
 	const char *service;     /* restart: "transport" or "iis" */
 	const char *issuer;      /* issue: the issuer's name (borrowed) */
+	const char *lb; /* lb-update: the load balancer's name (borrowed) */
 };
 
 struct xc_plan {
@@ -73,6 +74,9 @@ struct xc_plan {
 	size_t nnotes;
 	size_t blocked; /* certificates left alone because a target server
 	                   could not be observed */
+	size_t unfixed; /* endpoints serving another certificate than
+	                   Exchange holds, which no step changes: drift
+	                   that only people can repair (see the notes) */
 };
 
 /* A certificate an earlier, interrupted apply had issued for a pending

@@ -372,6 +372,83 @@ static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	return rc;
 }
 
+/* The certificate and its key go from Exchange, where they are, to the
+ * load balancer; they never touch the disk here. */
+static int run_lb_update(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                         const struct xc_step *s, struct xc_step_result *res,
+                         struct xc_error *err)
+{
+	const char *thumb = thumb_of(ctx, s, err);
+	char password[33];
+	char got[41];
+	struct xc_request *req;
+	char *json = NULL;
+	char *pfx = NULL;
+	char *chain = NULL;
+	char *key = NULL;
+	int rc;
+
+	if (!thumb)
+		return XC_ERR;
+	if (!ctx->world->lb_update)
+		return xc_error_set(err, XC_ERR,
+		                    "this world cannot update load balancers");
+	if (ctx->world->password(ctx->world->ctx, password, sizeof(password),
+	                         err) < 0)
+		return XC_ERR;
+	req = xc_request_new(s->from_server);
+	xc_request_export_pfx(req, thumb, password);
+	rc = call1(ctx, s->from_server, req, &json, err);
+	if (rc == 0)
+		rc = xc_result_string(&pfx, json, "pfx", err);
+	if (rc == 0)
+		rc = xc_pfx_to_pem(pfx, password, &chain, &key, got, err);
+	if (rc == 0 && strcasecmp(got, thumb) != 0)
+		rc = xc_error_set(err, XC_EPROTO,
+		                  "%s exported %s when asked for %s",
+		                  s->from_server, got, thumb);
+	if (rc == 0)
+		rc = ctx->world->lb_update(
+		        ctx->world->ctx, s->lb, c->domains.v[0].v, chain, key,
+		        res->detail, sizeof(res->detail), err);
+	memset(password, 0, sizeof(password));
+	if (pfx) {
+		memset(pfx, 0, strlen(pfx));
+		free(pfx);
+	}
+	if (key) {
+		memset(key, 0, strlen(key));
+		free(key);
+	}
+	free(chain);
+	free(json);
+	return rc;
+}
+
+/* Every verify endpoint of the certificate serves it. */
+static int run_verify_served(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                             const struct xc_step *s,
+                             struct xc_step_result *res, struct xc_error *err)
+{
+	const char *thumb = thumb_of(ctx, s, err);
+	const char **urls;
+	size_t i;
+	int rc;
+
+	if (!thumb)
+		return XC_ERR;
+	if (!ctx->world->served)
+		return xc_error_set(err, XC_ERR,
+		                    "this world cannot probe endpoints");
+	urls = xc_xcalloc(c->verify.n + 1, sizeof(*urls));
+	for (i = 0; i < c->verify.n; i++)
+		urls[i] = c->verify.v[i].v;
+	rc = ctx->world->served(ctx->world->ctx, urls, c->verify.n, thumb,
+	                        res->detail, sizeof(res->detail), err);
+	free(urls);
+	return rc;
+}
+
 static int run_enable(struct xc_run_ctx *ctx, const struct xc_step *s,
                       struct xc_step_result *res, struct xc_error *err)
 {
@@ -623,14 +700,14 @@ int xc_run_step(void *arg, const struct xc_step *s, struct xc_step_result *res,
 	case XC_STEP_RESTART:
 		return run_restart(ctx, s, res, err);
 	case XC_STEP_VERIFY:
-		return run_verify(ctx, c, s, res, err);
+		return s->server ? run_verify(ctx, c, s, res, err)
+		                 : run_verify_served(ctx, c, s, res, err);
 	case XC_STEP_REMOVE:
 		return run_remove(ctx, c, s, res, err);
 	case XC_STEP_LB_UPDATE:
+		return run_lb_update(ctx, c, s, res, err);
 	case XC_STEP_KINDS:
 		break;
 	}
-	return xc_error_set(err, XC_ERR,
-	                    "step kind %s is not carried out by this version",
-	                    xc_step_kind_names[s->kind]);
+	return xc_error_set(err, XC_ERR, "unknown step kind %d", (int)s->kind);
 }

@@ -679,7 +679,48 @@ void xc_observation_release(struct xc_observation *o)
 	for (i = 0; i < o->nari_notes; i++)
 		free(o->ari_notes[i]);
 	free(o->ari_notes);
+	for (i = 0; i < o->nserved; i++) {
+		free(o->served[i].cert);
+		free(o->served[i].what);
+		free(o->served[i].error);
+	}
+	free(o->served);
 	memset(o, 0, sizeof(*o));
+}
+
+const struct xc_served *xc_observation_served(const struct xc_observation *o,
+                                              const char *cert,
+                                              const char *what, bool lb)
+{
+	size_t i;
+
+	for (i = 0; i < o->nserved; i++)
+		if (o->served[i].lb == lb &&
+		    strcmp(o->served[i].cert, cert) == 0 &&
+		    strcmp(o->served[i].what, what) == 0)
+			return &o->served[i];
+	return NULL;
+}
+
+void xc_observation_add_served(struct xc_observation *o, const char *cert,
+                               const char *what, bool lb,
+                               const char *thumbprint, const char *error)
+{
+	struct xc_served *s;
+
+	/* Grown one at a time: a handful per certificate. */
+	o->served = xc_xrealloc(o->served, (o->nserved + 1) * sizeof(*s));
+	s = &o->served[o->nserved++];
+	memset(s, 0, sizeof(*s));
+	s->cert = xc_xstrdup(cert);
+	s->what = xc_xstrdup(what);
+	s->lb = lb;
+	s->ok = thumbprint != NULL;
+	if (thumbprint)
+		snprintf(s->thumbprint, sizeof(s->thumbprint), "%s",
+		         thumbprint);
+	else
+		s->error = xc_xstrdup(error ? error : "not seen");
 }
 
 const struct xc_ari_window *xc_observation_ari(const struct xc_observation *o,

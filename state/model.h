@@ -173,6 +173,7 @@ struct xc_nginx {
 	struct xc_str key;
 	struct xc_str binary;
 	struct xc_str config;
+	struct xc_str address; /* HOST:PORT where it serves TLS, probed */
 };
 
 struct xc_lb {

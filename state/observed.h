@@ -106,6 +106,17 @@ struct xc_ari_window {
 	long long chosen;
 };
 
+/* What one verify endpoint or load balancer of a certificate serves, or why
+ * that could not be seen. */
+struct xc_served {
+	char *cert; /* owned: the certificate's name in excert.yaml */
+	char *what; /* owned: the endpoint URL, or the load balancer's name */
+	bool lb;    /* what names a load balancer */
+	bool ok;
+	char thumbprint[41]; /* when ok: the leaf served, SHA-1 upper hex */
+	char *error;         /* owned: when !ok, why, in words */
+};
+
 struct xc_observation {
 	struct xc_server_obs *servers; /* owned; in config order */
 	size_t nservers;
@@ -119,7 +130,22 @@ struct xc_observation {
 	size_t nari;
 	char **ari_notes; /* owned: why a window could not be had */
 	size_t nari_notes;
+	struct xc_served *served; /* owned; what the endpoints and load
+	                             balancers serve (none: not looked at) */
+	size_t nserved;
 };
+
+/* What what (a URL, or a load balancer's name when lb) serves for the
+ * certificate cert, or NULL when it was not looked at; borrowed. */
+const struct xc_served *xc_observation_served(const struct xc_observation *o,
+                                              const char *cert,
+                                              const char *what, bool lb);
+
+/* Appends an entry to o->served (copies the strings); thumbprint NULL
+ * with error set, or the reverse. */
+void xc_observation_add_served(struct xc_observation *o, const char *cert,
+                               const char *what, bool lb,
+                               const char *thumbprint, const char *error);
 
 /* The ARI window of the certificate with this thumbprint, or NULL. */
 const struct xc_ari_window *xc_observation_ari(const struct xc_observation *o,

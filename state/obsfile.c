@@ -121,6 +121,26 @@ char *xc_obsfile_dump(const struct xc_observation *o,
 		json_object_set_new(doc, "ari", ari);
 		json_object_set_new(doc, "ari_notes", notes);
 	}
+	if (o->nserved) {
+		json_t *served = json_array();
+
+		for (i = 0; i < o->nserved; i++) {
+			const struct xc_served *v = &o->served[i];
+			json_t *e = json_pack(
+			        "{s:s,s:s,s:b}", "certificate", v->cert,
+			        v->lb ? "load_balancer" : "endpoint", v->what,
+			        "ok", v->ok);
+
+			if (v->ok)
+				json_object_set_new(e, "thumbprint",
+				                    json_string(v->thumbprint));
+			else
+				json_object_set_new(e, "error",
+				                    json_string(v->error));
+			json_array_append_new(served, e);
+		}
+		json_object_set_new(doc, "served", served);
+	}
 	text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	return text;
@@ -261,6 +281,32 @@ static void load_ari(struct xc_observation *out, json_t *ari, json_t *notes)
 	}
 }
 
+/* What the endpoints and load balancers served when observed. */
+static void load_served(struct xc_observation *out, json_t *served)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(served); i++) {
+		json_t *e = json_array_get(served, i);
+		const char *cert =
+		        json_string_value(json_object_get(e, "certificate"));
+		const char *ep =
+		        json_string_value(json_object_get(e, "endpoint"));
+		const char *lb =
+		        json_string_value(json_object_get(e, "load_balancer"));
+		const char *t =
+		        json_string_value(json_object_get(e, "thumbprint"));
+		const char *why =
+		        json_string_value(json_object_get(e, "error"));
+
+		if (!cert || (!ep && !lb) ||
+		    (t && !json_is_true(json_object_get(e, "ok"))))
+			continue;
+		xc_observation_add_served(out, cert, ep ? ep : lb, !ep, t,
+		                          t ? NULL : why);
+	}
+}
+
 int xc_obsfile_load(struct xc_observation *out, struct xc_issuer_table *facts,
                     const struct xc_config *cfg, const char *text, size_t len,
                     const char *label, struct xc_error *err)
@@ -319,6 +365,8 @@ int xc_obsfile_load(struct xc_observation *out, struct xc_issuer_table *facts,
 	if (rc == 0)
 		load_ari(out, json_object_get(doc, "ari"),
 		         json_object_get(doc, "ari_notes"));
+	if (rc == 0)
+		load_served(out, json_object_get(doc, "served"));
 	json_decref(doc);
 	if (rc < 0) {
 		xc_observation_release(out);
@@ -438,6 +486,13 @@ void xc_observation_facts(const struct xc_observation *o,
 		    "issuer %s: ARI of %s: renew from %lld (window %lld to %lld)",
 		    o->ari[i].issuer, o->ari[i].thumbprint, o->ari[i].chosen,
 		    o->ari[i].start, o->ari[i].end);
+	/* Served: the thumbprint, or only that it could not be seen (the
+	 * words of a timeout vary from run to run). */
+	for (i = 0; i < o->nserved; i++)
+		add(&l, "certificate %s: %s %s: %s%s", o->served[i].cert,
+		    o->served[i].lb ? "load balancer" : "endpoint",
+		    o->served[i].what, o->served[i].ok ? "serves " : "not seen",
+		    o->served[i].ok ? o->served[i].thumbprint : "");
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), cmp);
 	*out = l.v;

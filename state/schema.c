@@ -2,6 +2,7 @@
 #include "state/schema.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "state/dn.h"
@@ -117,6 +118,57 @@ static bool check_path(const char *v, char *why, size_t size)
 		return true;
 	snprintf(why, size, "empty path");
 	return false;
+}
+
+/* "HOST:PORT" or "[V6]:PORT": an endpoint to connect to, port required
+ * (a TLS port of a load balancer is rarely the default). */
+static bool check_address(const char *v, char *why, size_t size)
+{
+	const char *colon;
+	const char *h = v;
+	char host[256];
+	char inner[160];
+	size_t n;
+	char *end;
+	long port;
+
+	if (*v == '[') {
+		const char *rb = strchr(v, ']');
+
+		colon = rb && rb[1] == ':' ? rb + 1 : NULL;
+		h = v + 1;
+		n = rb ? (size_t)(rb - h) : 0;
+	} else {
+		colon = strrchr(v, ':');
+		n = colon ? (size_t)(colon - v) : 0;
+		if (colon && memchr(v, ':', n)) {
+			snprintf(why, size,
+			         "write an IPv6 address in brackets: "
+			         "'[ADDRESS]:PORT', not '%.80s'",
+			         v);
+			return false;
+		}
+	}
+	if (!colon || n == 0 || n >= sizeof(host)) {
+		snprintf(why, size, "'%.80s' is not HOST:PORT", v);
+		return false;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (*v == '[' && !xc_ip_literal(host)) {
+		snprintf(why, size, "'%.80s' is not an IPv6 address", host);
+		return false;
+	}
+	if (!xc_host_valid(host, inner, sizeof(inner))) {
+		snprintf(why, size, "bad host in '%.80s': %s", v, inner);
+		return false;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 1 || port > 65535) {
+		snprintf(why, size, "bad port in '%.80s' (1 to 65535)", v);
+		return false;
+	}
+	return true;
 }
 
 /* Names of certificates, issuers and load balancers: they appear in plans,
@@ -567,6 +619,12 @@ static const struct xc_key nginx_keys[] = {
          .off = OFF(xc_nginx, config),
          .check = check_path,
          .doc = "nginx.conf to pass with -c (default: nginx's own)."},
+        {.name = "address",
+         .kind = XC_V_STRING,
+         .flags = XC_K_REQUIRED,
+         .off = OFF(xc_nginx, address),
+         .check = check_address,
+         .doc = "HOST:PORT where NGINX serves TLS for this certificate ([V6]:PORT for IPv6), probed with the certificate's first domain as SNI: NGINX has no API that says what it serves."},
         {0},
 };
 

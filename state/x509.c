@@ -5,6 +5,8 @@
 #include <openssl/asn1.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -354,4 +356,133 @@ int xc_base64_decode(const char *text, unsigned char **out, size_t *len_out)
 	*out = buf;
 	*len_out = (size_t)got - pad;
 	return 0;
+}
+
+/* PEM of what write() puts in a memory BIO; NULL on failure. */
+static char *bio_text(BIO *b)
+{
+	char *data;
+	long n = BIO_get_mem_data(b, &data);
+	char *out;
+
+	if (n <= 0)
+		return NULL;
+	out = xc_xmalloc((size_t)n + 1);
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0';
+	return out;
+}
+
+int xc_pfx_to_pem(const char *pfx_b64, const char *password, char **chain_pem,
+                  char **key_pem, char *thumb, struct xc_error *err)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	PKCS12 *p12 = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *ca = NULL;
+	BIO *cb = BIO_new(BIO_s_mem());
+	BIO *kb = BIO_new(BIO_s_mem());
+	int rc = 0;
+	int i;
+
+	*chain_pem = NULL;
+	*key_pem = NULL;
+	if (!cb || !kb) {
+		rc = xc_error_set(err, XC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (xc_base64_decode(pfx_b64, &der, &len) < 0) {
+		rc = xc_error_set(err, XC_EINVAL,
+		                  "the exported PFX is not base64");
+		goto out;
+	}
+	p = der;
+	p12 = d2i_PKCS12(NULL, &p, (long)len);
+	if (!p12 || !PKCS12_parse(p12, password, &key, &cert, &ca) || !key ||
+	    !cert) {
+		rc = xc_error_set(
+		        err, XC_EINVAL,
+		        "the exported PFX cannot be opened, or holds no certificate with its key");
+		goto out;
+	}
+	{
+		unsigned char *c = NULL;
+		int n = i2d_X509(cert, &c);
+
+		if (n > 0)
+			xc_thumbprint(c, (size_t)n, thumb);
+		OPENSSL_free(c);
+	}
+	/* PKCS12_parse hands the rest of the chain back in reverse order
+	 * on some versions: put each after the one it signed. */
+	if (!PEM_write_bio_X509(cb, cert))
+		rc = XC_ERR;
+	{
+		X509 *last = cert;
+		int n = ca ? sk_X509_num(ca) : 0;
+		bool *used = xc_xcalloc((size_t)n + 1, sizeof(bool));
+		int done;
+
+		for (done = 0; rc == 0 && done < n; done++) {
+			int at = -1;
+
+			for (i = 0; i < n && at < 0; i++)
+				if (!used[i] &&
+				    X509_check_issued(sk_X509_value(ca, i),
+				                      last) == X509_V_OK)
+					at = i;
+			if (at < 0)
+				break;
+			used[at] = true;
+			last = sk_X509_value(ca, at);
+			if (!PEM_write_bio_X509(cb, last))
+				rc = XC_ERR;
+		}
+		/* What signs none of them still goes along, after. */
+		for (i = 0; rc == 0 && i < n; i++)
+			if (!used[i] &&
+			    !PEM_write_bio_X509(cb, sk_X509_value(ca, i)))
+				rc = XC_ERR;
+		free(used);
+	}
+	if (rc == 0 &&
+	    !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL))
+		rc = XC_ERR;
+	if (rc == 0) {
+		*chain_pem = bio_text(cb);
+		*key_pem = bio_text(kb);
+	}
+	if (rc < 0 || !*chain_pem || !*key_pem) {
+		free(*chain_pem);
+		if (*key_pem) {
+			OPENSSL_cleanse(*key_pem, strlen(*key_pem));
+			free(*key_pem);
+		}
+		*chain_pem = NULL;
+		*key_pem = NULL;
+		rc = xc_error_set(err, XC_ERR,
+		                  "the exported PFX cannot be written as PEM");
+	}
+out:
+	if (der) {
+		OPENSSL_cleanse(der, len);
+		free(der);
+	}
+	PKCS12_free(p12);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_pop_free(ca, X509_free);
+	BIO_free(cb);
+	if (kb) {
+		char *data;
+		long n = BIO_get_mem_data(kb, &data);
+
+		if (n > 0)
+			OPENSSL_cleanse(data, (size_t)n);
+		BIO_free(kb);
+	}
+	return rc;
 }

@@ -62,4 +62,14 @@ bool xc_acme_token_ok(const char *t);
 /* Decodes base64 (whitespace ignored); caller frees *out.  0 or XC_EINVAL. */
 int xc_base64_decode(const char *text, unsigned char **out, size_t *len_out);
 
+/*
+ * A PKCS#12 file as the agent exports it (base64) opened with password:
+ * *chain_pem is the certificate then the rest of its chain, *key_pem its
+ * private key (PKCS#8), both PEM; thumb (41 bytes) is the certificate's.
+ * The caller frees both, having wiped *key_pem.
+ * 0, or XC_EINVAL with err saying what is wrong (never the password).
+ */
+int xc_pfx_to_pem(const char *pfx_b64, const char *password, char **chain_pem,
+                  char **key_pem, char *thumb, struct xc_error *err);
+
 #endif

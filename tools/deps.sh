@@ -8,7 +8,7 @@ pkgs="build-essential cmake pkg-config git ca-certificates
   libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14 valgrind
   python3 python3-jsonschema python3-yaml libtree-sitter-dev
   openssh-server openssh-client pebble libldns-dev bind9 bind9-dnsutils
-  postfix ssl-cert-check testssl.sh"
+  postfix ssl-cert-check testssl.sh haproxy nginx socat"
 # npm fetches the PowerShell grammar for the agent's syntax test; a machine
 # that already has node and npm (from elsewhere) keeps them.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
@@ -24,8 +24,9 @@ for p in $pkgs; do
 done
 if [ -n "$missing" ]; then
     echo "deps: installing$missing" >&2
-    # The tests start their own sshd on 127.0.0.1; keep the package from
-    # starting one for the whole machine (policy-rc.d exit 101 = "not now").
+    # The tests start their own sshd, HAProxy and NGINX on 127.0.0.1; keep
+    # the packages from starting theirs for the whole machine (NGINX's
+    # default site would take port 80) (policy-rc.d exit 101 = "not now").
     policy=""
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null

@@ -313,6 +313,26 @@ char *xc_observation_json(const struct xc_observation *o)
 	}
 	doc = json_pack("{s:i,s:o,s:o}", "format_version", 1, "servers",
 	                servers, "organization", org);
+	if (o->nserved) {
+		json_t *served = json_array();
+
+		for (i = 0; i < o->nserved; i++) {
+			const struct xc_served *v = &o->served[i];
+
+			json_array_append_new(
+			        served,
+			        json_pack("{s:s,s:s,s:b,s:o,s:o}",
+			                  "certificate", v->cert,
+			                  v->lb ? "load_balancer" : "endpoint",
+			                  v->what, "ok", v->ok, "thumbprint",
+			                  v->ok ? json_string(v->thumbprint)
+			                        : json_null(),
+			                  "error",
+			                  v->ok ? json_null()
+			                        : json_string(v->error)));
+		}
+		json_object_set_new(doc, "served", served);
+	}
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	return text;

@@ -195,3 +195,76 @@ PY
 }
 ari_case 013-ari-window-come -3600
 ari_case 014-ari-window-ahead 86400
+
+# What users are served (DESIGN.md §4), against what Exchange holds: cases
+# made from 002 (in sync) and 001 (due) with verify endpoints and a load
+# balancer in excert.yaml and what each served put in the observation, as
+# excert observe records it.  OLD is a certificate Exchange no longer holds.
+served_case() { # NAME FROM YAML-LINES SERVED-PYTHON
+    out=$here/$1
+    rm -rf "$out"
+    mkdir -p "$out"
+    cp "$here/$2/now" "$out/now"
+    {
+        sed '/^certificates:$/,$d' "$here/$2/excert.yaml"
+        echo "load_balancers:"
+        echo "  lb1: {haproxy: {socket: /run/haproxy/admin.sock, certificate: /etc/haproxy/certs/mail.pem}}"
+        sed -n '/^certificates:$/,$p' "$here/$2/excert.yaml"
+        printf '%s\n' "$3"
+    } >"$out/excert.yaml"
+    python3 - "$here/$2/observed.json" "$out/observed.json" "$4" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ms01 = [s for s in d["servers"] if s["name"] == "MS01"][0]["observe"]
+CUR = [c["thumbprint"] for c in ms01["certificates"] if c["friendly_name"] == "excert mail"][0]
+OLD = "0123456789ABCDEF0123456789ABCDEF01234567"
+def ep(url, t=None, error=None):
+    e = {"certificate": "mail", "endpoint": url, "ok": t is not None}
+    e.update({"thumbprint": t} if t else {"error": error})
+    return e
+def lb(name, t=None, error=None):
+    e = {"certificate": "mail", "load_balancer": name, "ok": t is not None}
+    e.update({"thumbprint": t} if t else {"error": error})
+    return e
+d["served"] = eval(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"), indent=1)
+PY
+    rm -rf "$tmp/run"
+    mkdir "$tmp/run"
+    cp "$out/excert.yaml" "$out/observed.json" "$tmp/run/"
+    set +e
+    (cd "$tmp/run" && EXCERT_NOW=$(cat "$out/now") "$excert" plan \
+        --observation observed.json --detailed-exitcode >"$out/plan.txt" 2>/dev/null)
+    echo $? >"$out/exit"
+    set -e
+    echo "$1: exit $(cat "$out/exit"), $(grep -c '^  [-+~] ' "$out/plan.txt" || true) steps"
+}
+verify_yaml='    verify: ["https://ms01.contoso.lab/owa", "smtp://ms01.contoso.lab:25", "smtp://ms02.contoso.lab:25", "https://mail.contoso.lab/owa"]'
+
+# In sync, and every endpoint serves what Exchange holds: nothing to do.
+served_case 015-served-in-sync 002-in-sync "$verify_yaml" \
+    '[ep("https://ms01.contoso.lab/owa", CUR), ep("smtp://ms01.contoso.lab:25", CUR), ep("smtp://ms02.contoso.lab:25", CUR), ep("https://mail.contoso.lab/owa", CUR)]'
+
+# MS01's transport still presents the old certificate on port 25 (it was
+# not restarted): a restart there, then verification.
+served_case 016-served-smtp-stale 002-in-sync "$verify_yaml" \
+    '[ep("https://ms01.contoso.lab/owa", CUR), ep("smtp://ms01.contoso.lab:25", OLD), ep("smtp://ms02.contoso.lab:25", CUR), ep("https://mail.contoso.lab/owa", CUR)]'
+
+# The load balancer serves the old certificate, so does the name behind it:
+# lb-update with the certificate Exchange holds, then verification.
+served_case 017-lb-stale 002-in-sync "$verify_yaml
+    load_balancers: [lb1]" \
+    '[ep("https://ms01.contoso.lab/owa", CUR), ep("smtp://ms01.contoso.lab:25", CUR), ep("smtp://ms02.contoso.lab:25", CUR), ep("https://mail.contoso.lab/owa", OLD), lb("lb1", OLD)]'
+
+# The name serves another certificate, and no load balancer of excert.yaml
+# is in front of it: drift that excert cannot repair, said in a note.
+served_case 018-served-unfixable 002-in-sync "$verify_yaml" \
+    '[ep("https://ms01.contoso.lab/owa", CUR), ep("smtp://ms01.contoso.lab:25", CUR), ep("smtp://ms02.contoso.lab:25", CUR), ep("https://mail.contoso.lab/owa", OLD)]'
+
+# A renewal behind a load balancer: the load balancer takes the new
+# certificate after Exchange, the endpoints are verified after everything,
+# and the old certificate goes only after that.  One endpoint could not be
+# probed when planning: a note, and verification waits for it at apply.
+served_case 019-renewal-lb-verified 001-renewal-hybrid "$verify_yaml
+    load_balancers: [lb1]" \
+    '[ep("https://ms01.contoso.lab/owa", CUR), ep("smtp://ms01.contoso.lab:25", CUR), ep("smtp://ms02.contoso.lab:25", error="connection refused (127.0.0.1:25)"), ep("https://mail.contoso.lab/owa", CUR), lb("lb1", CUR)]'

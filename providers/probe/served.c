@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+#include "providers/probe/served.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "providers/lb/lb.h"
+#include "providers/probe/probe.h"
+#include "state/xalloc.h"
+
+/* A probe of the observation: long enough for a slow server, short
+ * enough that one dead endpoint does not hold up a plan. */
+enum { OBSERVE_TIMEOUT_MS = 10000, OBSERVE_DEADLINE_MS = 20000 };
+
+static void observe_endpoints(struct xc_observation *o,
+                              const struct xc_config *cfg)
+{
+	struct xc_probe_target *t = NULL;
+	struct xc_probe_result *r;
+	struct xc_probe_opts opts;
+	struct xc_error err;
+	size_t n = 0;
+	size_t cap = 0;
+	size_t i;
+	size_t j;
+	size_t k;
+
+	for (i = 0; i < cfg->certificates.n; i++) {
+		const struct xc_cert *c = &XC_CERTS(cfg)[i];
+
+		for (j = 0; j < c->verify.n; j++) {
+			for (k = 0; k < n; k++)
+				if (strcmp(t[k].url, c->verify.v[j].v) == 0)
+					break;
+			if (k < n)
+				continue;
+			xc_xgrow((void **)&t, &cap, n + 1, sizeof(*t));
+			t[n].url = c->verify.v[j].v;
+			t[n].connect_to = NULL;
+			n++;
+		}
+	}
+	if (!n)
+		return;
+	r = xc_xcalloc(n, sizeof(*r));
+	memset(&opts, 0, sizeof(opts));
+	opts.timeout_ms = OBSERVE_TIMEOUT_MS;
+	opts.deadline_ms = OBSERVE_DEADLINE_MS;
+	xc_error_clear(&err);
+	if (xc_probe_run(t, n, &opts, r, &err) < 0) {
+		for (k = 0; k < n; k++)
+			xc_error_set(&r[k].err, err.code, "%s", err.msg);
+	}
+	for (i = 0; i < cfg->certificates.n; i++) {
+		const struct xc_cert *c = &XC_CERTS(cfg)[i];
+
+		for (j = 0; j < c->verify.n; j++)
+			for (k = 0; k < n; k++)
+				if (strcmp(t[k].url, c->verify.v[j].v) == 0)
+					xc_observation_add_served(
+					        o, c->name.v, t[k].url, false,
+					        r[k].served ? r[k].thumbprint
+					                    : NULL,
+					        r[k].err.msg);
+	}
+	for (k = 0; k < n; k++)
+		xc_probe_result_release(&r[k]);
+	free(r);
+	free(t);
+}
+
+static void observe_lbs(struct xc_observation *o, const struct xc_config *cfg)
+{
+	size_t i;
+	size_t j;
+
+	for (i = 0; i < cfg->certificates.n; i++) {
+		const struct xc_cert *c = &XC_CERTS(cfg)[i];
+
+		for (j = 0; j < c->load_balancers.n; j++) {
+			const char *name = c->load_balancers.v[j].v;
+			const struct xc_lb *lb = xc_config_lb(cfg, name);
+			struct xc_error err;
+			char thumb[41];
+
+			xc_error_clear(&err);
+			if (!lb)
+				xc_error_set(&err, XC_ENOTFOUND,
+				             "no load balancer '%s'", name);
+			else if (xc_lb_served(lb, c->domains.v[0].v, thumb,
+			                      &err) == 0) {
+				xc_observation_add_served(o, c->name.v, name,
+				                          true, thumb, NULL);
+				continue;
+			}
+			xc_observation_add_served(o, c->name.v, name, true,
+			                          NULL, err.msg);
+		}
+	}
+}
+
+void xc_observe_served(struct xc_observation *o, const struct xc_config *cfg)
+{
+	observe_endpoints(o, cfg);
+	observe_lbs(o, cfg);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void pause_for(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
+                   unsigned timeout_s, char *detail, size_t size,
+                   struct xc_error *err)
+{
+	struct xc_probe_target *t = xc_xcalloc(n + 1, sizeof(*t));
+	struct xc_probe_result *r = xc_xcalloc(n + 1, sizeof(*r));
+	bool *good = xc_xcalloc(n + 1, sizeof(bool));
+	double end = mono() + timeout_s;
+	double pause = 0.25;
+	unsigned rounds = 0;
+	size_t left = n;
+	size_t i;
+	int rc = 0;
+
+	for (;;) {
+		struct xc_probe_opts opts;
+		size_t m = 0;
+		double now;
+
+		memset(&opts, 0, sizeof(opts));
+		opts.timeout_ms = 10000;
+		for (i = 0; i < n; i++) {
+			if (good[i])
+				continue;
+			xc_probe_result_release(&r[i]);
+			t[m].url = urls[i];
+			t[m].connect_to = NULL;
+			m++;
+		}
+		rounds++;
+		{
+			struct xc_probe_result *rr =
+			        xc_xcalloc(m + 1, sizeof(*rr));
+
+			rc = xc_probe_run(t, m, &opts, rr, err);
+			for (i = 0, m = 0; rc == 0 && i < n; i++) {
+				if (good[i])
+					continue;
+				r[i] = rr[m++];
+				if (r[i].served &&
+				    strcasecmp(r[i].thumbprint, thumbprint) ==
+				            0) {
+					good[i] = true;
+					left--;
+				}
+			}
+			if (rc < 0)
+				for (i = 0; i < m; i++)
+					xc_probe_result_release(&rr[i]);
+			free(rr);
+		}
+		if (rc < 0 || !left)
+			break;
+		now = mono();
+		if (now + pause > end)
+			break;
+		pause_for(pause);
+		pause = pause * 2 > 5 ? 5 : pause * 2;
+	}
+	if (rc == 0 && !left) {
+		snprintf(detail, size, "%zu endpoint%s serve%s %s", n,
+		         n == 1 ? "" : "s", n == 1 ? "s" : "", thumbprint);
+	} else if (rc == 0) {
+		char what[900];
+		size_t at = 0;
+		size_t shown = 0;
+
+		what[0] = '\0';
+		for (i = 0; i < n && at < sizeof(what); i++) {
+			int w;
+
+			if (good[i])
+				continue;
+			if (shown == 3) {
+				snprintf(what + at, sizeof(what) - at,
+				         "; and %zu more", left - shown);
+				break;
+			}
+			w = r[i].served
+			            ? snprintf(what + at, sizeof(what) - at,
+			                       "%s%s serves %s, not %s",
+			                       shown ? "; " : "", urls[i],
+			                       r[i].thumbprint, thumbprint)
+			            : snprintf(what + at, sizeof(what) - at,
+			                       "%s%s: %s", shown ? "; " : "",
+			                       urls[i], r[i].err.msg);
+			if (w > 0)
+				at += (size_t)w;
+			shown++;
+		}
+		rc = xc_error_set(
+		        err, XC_ERR, "%s (still so after %u probe%s in %u s)",
+		        what, rounds, rounds == 1 ? "" : "s", timeout_s);
+	}
+	for (i = 0; i < n; i++)
+		xc_probe_result_release(&r[i]);
+	free(r);
+	free(t);
+	free(good);
+	return rc;
+}
