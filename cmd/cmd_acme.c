@@ -31,6 +31,8 @@ enum {
 	OPT_TSIG_SECRET,
 	OPT_TSIG_ALG,
 	OPT_ZONE,
+	OPT_DNS_SECONDARY,
+	OPT_DNS_TIMEOUT,
 	OPT_CERT,
 };
 
@@ -63,6 +65,10 @@ const struct xc_opt xc_acme_opts[] = {
          "issue: hmac-sha256 (default), hmac-sha512, ..."},
         {OPT_ZONE, 0, "zone", XC_OPT_VALUE, "ZONE",
          "issue: the zone to update (default: found by an SOA query)"},
+        {OPT_DNS_SECONDARY, 0, "dns-secondary", XC_OPT_VALUE, "ADDR[:PORT]",
+         "issue: a secondary of the zone that must serve the records too before the CA is asked (repeat for more)"},
+        {OPT_DNS_TIMEOUT, 0, "dns-timeout", XC_OPT_VALUE, "SECONDS",
+         "issue: how long the DNS servers may take to serve the records (default 60)"},
         {OPT_CERT, 0, "cert", XC_OPT_VALUE, "FILE",
          "ari: the certificate (PEM or DER) to ask about"},
         {0},
@@ -86,6 +92,10 @@ struct acme_args {
 	const char *tsig_alg;
 	const char *zone;
 	const char *cert;
+	const char **secondaries;
+	size_t nsecondaries;
+	size_t capsec;
+	unsigned dns_timeout;
 };
 
 static int handle(void *arg, int id, const char *value)
@@ -158,6 +168,24 @@ static int handle(void *arg, int id, const char *value)
 		return 0;
 	case OPT_ZONE:
 		a->zone = value;
+		return 0;
+	case OPT_DNS_TIMEOUT: {
+		char *end;
+		long n = strtol(value, &end, 10);
+
+		if (!*value || *end || n < 1 || n > 86400) {
+			xc_out_usage(
+			        "--dns-timeout takes 1 to 86400 seconds, not '%s'",
+			        value);
+			return -1;
+		}
+		a->dns_timeout = (unsigned)n;
+		return 0;
+	}
+	case OPT_DNS_SECONDARY:
+		xc_xgrow((void **)&a->secondaries, &a->capsec,
+		         a->nsecondaries + 1, sizeof(*a->secondaries));
+		a->secondaries[a->nsecondaries++] = value;
 		return 0;
 	case OPT_CERT:
 		a->cert = value;
@@ -317,8 +345,10 @@ static int issue(struct xc_ctx *ctx, struct acme_args *a)
 		        "--dns-server, --tsig-name and --tsig-secret go together");
 		return XC_EXIT_USAGE;
 	}
-	if (!a->dns_server && (a->tsig_alg || a->zone)) {
-		xc_out_usage("--tsig-algorithm and --zone need --dns-server");
+	if (!a->dns_server &&
+	    (a->tsig_alg || a->zone || a->nsecondaries || a->dns_timeout)) {
+		xc_out_usage(
+		        "--tsig-algorithm, --zone, --dns-secondary and --dns-timeout need --dns-server");
 		return XC_EXIT_USAGE;
 	}
 	if (!a->webroot && !a->dns_server &&
@@ -343,7 +373,10 @@ static int issue(struct xc_ctx *ctx, struct acme_args *a)
 		dns.tsig_secret = tsig_text;
 		dns.zone = a->zone;
 		dns.log = stderr;
+		dns.secondaries = a->secondaries;
+		dns.nsecondaries = a->nsecondaries;
 		o.dns01 = &dns;
+		o.dns_timeout_s = a->dns_timeout;
 	}
 	if (a->eab_hmac) {
 		if (xc_secret_resolve(a->eab_hmac, NULL, &hmac_text,
@@ -521,5 +554,6 @@ int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv)
 	}
 	free(pos);
 	free(a.domains);
+	free(a.secondaries);
 	return rc;
 }

@@ -120,6 +120,8 @@ struct xc_rfc2136 {
 	struct xc_num port;
 	struct xc_str key;  /* secret reference to a TSIG key (BIND format) */
 	struct xc_str zone; /* optional; found by SOA lookup otherwise */
+	struct xc_strs secondaries; /* ADDR[:PORT] that must serve the
+	                               records too */
 };
 
 struct xc_dns01 {

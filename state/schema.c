@@ -120,6 +120,50 @@ static bool check_path(const char *v, char *why, size_t size)
 	return false;
 }
 
+/* "HOST", "HOST:PORT" or "[V6]:PORT": a DNS server (port 53 by default). */
+static bool check_dns_server(const char *v, char *why, size_t size)
+{
+	const char *h = v;
+	const char *port = NULL;
+	char host[256];
+	size_t n;
+
+	if (*v == '[') {
+		const char *close = strchr(v, ']');
+
+		if (!close || (close[1] && close[1] != ':')) {
+			snprintf(why, size,
+			         "'%.80s' is not ADDR, ADDR:PORT or [V6]:PORT",
+			         v);
+			return false;
+		}
+		h = v + 1;
+		n = (size_t)(close - h);
+		port = close[1] ? close + 2 : NULL;
+	} else if (strchr(v, ':') && strchr(v, ':') == strrchr(v, ':')) {
+		n = (size_t)(strchr(v, ':') - v);
+		port = strchr(v, ':') + 1;
+	} else {
+		n = strlen(v);
+	}
+	if (port) {
+		char *end;
+		long p = strtol(port, &end, 10);
+
+		if (!*port || *end || p < 1 || p > 65535) {
+			snprintf(why, size, "bad port in '%.80s'", v);
+			return false;
+		}
+	}
+	if (n == 0 || n >= sizeof(host)) {
+		snprintf(why, size, "no host in '%.80s'", v);
+		return false;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return check_host(host, why, size);
+}
+
 /* "HOST:PORT" or "[V6]:PORT": an endpoint to connect to, port required
  * (a TLS port of a load balancer is rarely the default). */
 static bool check_address(const char *v, char *why, size_t size)
@@ -416,6 +460,12 @@ static const struct xc_key rfc2136_keys[] = {
          .off = OFF(xc_rfc2136, zone),
          .check = check_dns,
          .doc = "Zone to update (default: found from the SOA of each name)."},
+        {.name = "secondaries",
+         .kind = XC_V_STRINGS,
+         .flags = XC_K_UNIQUE,
+         .off = OFF(xc_rfc2136, secondaries),
+         .check = check_dns_server,
+         .doc = "The zone's other name servers (ADDR, ADDR:PORT or [V6]:PORT): each must serve the TXT records too before the CA is asked, as the CA may ask any of them."},
         {0},
 };
 

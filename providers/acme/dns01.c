@@ -25,14 +25,24 @@ struct rec {
 	char *zone; /* no final dot; NULL until known */
 	char value[44];
 	bool published; /* sent to the server */
-	bool seen;      /* served by the server */
+	bool seen;      /* served by the primary and every secondary */
+	size_t next;    /* the server to ask next: 0 the primary, then the
+	                   secondaries in order */
 };
 
-struct xc_dns01 {
-	char *label; /* the server as given, for messages */
+/* A DNS server to talk to: the primary, or a secondary that is only
+ * asked whether it serves the records yet. */
+struct srv {
+	char *label; /* as given, for messages */
 	char addr[INET6_ADDRSTRLEN];
 	bool v6;
 	unsigned port;
+};
+
+struct xc_dns01 {
+	struct srv primary;
+	struct srv *secondaries;
+	size_t nsecondaries;
 	char *key_name; /* with a final dot */
 	char *key_alg;  /* ldns's name, with a final dot */
 	char *secret;   /* base64; wiped when freed */
@@ -154,8 +164,10 @@ static char *secret_parse(const char *text)
 }
 
 /* ADDR, ADDR:PORT, [V6] or [V6]:PORT; a host name is resolved here. */
-static int server_parse(struct xc_dns01 *d, const char *s, struct xc_error *err)
+static int server_parse(struct srv *d, const char *s, const char *what,
+                        struct xc_error *err)
 {
+	const char *given = s;
 	char host[256];
 	const char *colon = strrchr(s, ':');
 	const char *port = NULL;
@@ -197,8 +209,9 @@ static int server_parse(struct xc_dns01 *d, const char *s, struct xc_error *err)
 	rc = getaddrinfo(host, NULL, &hints, &ai);
 	if (rc != 0 || !ai)
 		return xc_error_set(err, XC_ENOTFOUND,
-		                    "--dns-server: cannot resolve '%s': %s",
-		                    host, gai_strerror(rc));
+		                    "%s: cannot resolve '%s': %s", what, host,
+		                    gai_strerror(rc));
+	d->label = xc_xstrdup(given);
 	d->v6 = ai->ai_family == AF_INET6;
 	if (d->v6)
 		inet_ntop(AF_INET6,
@@ -213,10 +226,9 @@ static int server_parse(struct xc_dns01 *d, const char *s, struct xc_error *err)
 	freeaddrinfo(ai);
 	return 0;
 bad:
-	return xc_error_set(
-	        err, XC_EINVAL,
-	        "--dns-server takes ADDR, ADDR:PORT or [IPV6]:PORT, not '%s'",
-	        s);
+	return xc_error_set(err, XC_EINVAL,
+	                    "%s takes ADDR, ADDR:PORT or [IPV6]:PORT, not '%s'",
+	                    what, s);
 }
 
 int xc_dns01_new(struct xc_dns01 **out, const struct xc_dns01_config *cfg,
@@ -235,7 +247,6 @@ int xc_dns01_new(struct xc_dns01 **out, const struct xc_dns01_config *cfg,
 		        err, XC_EINVAL,
 		        "dns-01 needs a DNS server, a TSIG key name and its secret");
 	d = xc_xcalloc(1, sizeof(*d));
-	d->label = xc_xstrdup(cfg->server);
 	d->log = cfg->log;
 	for (i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
 		if (strcasecmp(alg, algorithms[i].name) == 0 ||
@@ -267,8 +278,15 @@ int xc_dns01_new(struct xc_dns01 **out, const struct xc_dns01_config *cfg,
 	}
 	if (cfg->zone && cfg->zone[0])
 		d->zone = name_norm(cfg->zone);
-	if ((rc = server_parse(d, cfg->server, err)) < 0)
+	if ((rc = server_parse(&d->primary, cfg->server, "the DNS server",
+	                       err)) < 0)
 		goto fail;
+	d->secondaries =
+	        xc_xcalloc(cfg->nsecondaries + 1, sizeof(*d->secondaries));
+	for (i = 0; i < cfg->nsecondaries; i++, d->nsecondaries++)
+		if ((rc = server_parse(&d->secondaries[i], cfg->secondaries[i],
+		                       "a secondary DNS server", err)) < 0)
+			goto fail;
 	*out = d;
 	return 0;
 fail:
@@ -306,11 +324,12 @@ char *xc_dns01_record_name(const char *identifier)
 
 /* ---- talking to the server ---- */
 
-static ldns_resolver *resolver(struct xc_dns01 *d, bool tsig)
+static ldns_resolver *resolver(struct xc_dns01 *d, const struct srv *to,
+                               bool tsig)
 {
 	ldns_resolver *res = ldns_resolver_new();
 	ldns_rdf *ns = ldns_rdf_new_frm_str(
-	        d->v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, d->addr);
+	        to->v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, to->addr);
 	struct timeval tv = {3, 0};
 
 	if (!res || !ns ||
@@ -321,7 +340,7 @@ static ldns_resolver *resolver(struct xc_dns01 *d, bool tsig)
 		return NULL;
 	}
 	ldns_rdf_deep_free(ns);
-	ldns_resolver_set_port(res, (uint16_t)d->port);
+	ldns_resolver_set_port(res, (uint16_t)to->port);
 	ldns_resolver_set_recursive(res, false);
 	ldns_resolver_set_timeout(res, tv);
 	ldns_resolver_set_retry(res, 2);
@@ -410,7 +429,7 @@ static int send_update(struct xc_dns01 *d, const char *zone,
                        const ldns_rr_list *up, const char *what,
                        struct xc_error *err)
 {
-	ldns_resolver *res = resolver(d, true);
+	ldns_resolver *res = resolver(d, &d->primary, true);
 	ldns_pkt *pkt = NULL;
 	ldns_pkt *answer = NULL;
 	ldns_rdf *zrdf;
@@ -420,7 +439,7 @@ static int send_update(struct xc_dns01 *d, const char *zone,
 	if (!res)
 		return xc_error_set(err, XC_EINVAL,
 		                    "dns-01: cannot use the DNS server %s",
-		                    d->label);
+		                    d->primary.label);
 	zrdf = ldns_dname_new_frm_str(zone);
 	/* ldns_update_pkt_new takes zrdf and copies up. */
 	pkt = zrdf ? ldns_update_pkt_new(zrdf, LDNS_RR_CLASS_IN, NULL, up, NULL)
@@ -448,7 +467,7 @@ static int send_update(struct xc_dns01 *d, const char *zone,
 		rc = xc_error_set(
 		        err, code == LDNS_RCODE_NOTAUTH ? XC_EAUTH : XC_EPROTO,
 		        "dns-01: the DNS server %s refused the update of zone %s (%s): %s%s%s: %s%s",
-		        d->label, zone, what, rcode_name(code),
+		        d->primary.label, zone, what, rcode_name(code),
 		        tname[0] ? ", " : "", tname,
 		        tw[0] ? tw : rcode_words(code),
 		        tw[0] ? "; check --tsig-name, --tsig-secret and --tsig-algorithm"
@@ -465,13 +484,14 @@ static int send_update(struct xc_dns01 *d, const char *zone,
 		rc = xc_error_set(
 		        err, XC_EAUTH,
 		        "dns-01: the reply of the DNS server %s to the update of zone %s (%s) is not signed with key '%.*s': check --tsig-secret and --tsig-algorithm",
-		        d->label, zone, what, (int)strlen(d->key_name) - 1,
-		        d->key_name);
+		        d->primary.label, zone, what,
+		        (int)strlen(d->key_name) - 1, d->key_name);
 	} else if (s != LDNS_STATUS_OK || !answer) {
 		rc = xc_error_set(
 		        err, XC_EIO,
 		        "dns-01: no reply from the DNS server %s to the update of zone %s (%s): %s",
-		        d->label, zone, what, ldns_get_errorstr_by_id(s));
+		        d->primary.label, zone, what,
+		        ldns_get_errorstr_by_id(s));
 	}
 	ldns_pkt_free(answer);
 	ldns_pkt_free(pkt);
@@ -479,11 +499,11 @@ static int send_update(struct xc_dns01 *d, const char *zone,
 	return rc;
 }
 
-/* One query (no recursion, no TSIG); *answer caller frees. */
-static int query(struct xc_dns01 *d, const char *name, ldns_rr_type type,
-                 ldns_pkt **answer, struct xc_error *err)
+/* One query to a server (no recursion, no TSIG); *answer caller frees. */
+static int query_at(struct xc_dns01 *d, const struct srv *to, const char *name,
+                    ldns_rr_type type, ldns_pkt **answer, struct xc_error *err)
 {
-	ldns_resolver *res = resolver(d, false);
+	ldns_resolver *res = resolver(d, to, false);
 	ldns_rdf *dn = ldns_dname_new_frm_str(name);
 	ldns_status s = LDNS_STATUS_ERR;
 
@@ -502,10 +522,16 @@ static int query(struct xc_dns01 *d, const char *name, ldns_rr_type type,
 		return xc_error_set(
 		        err, XC_EIO,
 		        "dns-01: no answer from the DNS server %s to a %s query for %s: %s",
-		        d->label, type == LDNS_RR_TYPE_SOA ? "SOA" : "TXT",
+		        to->label, type == LDNS_RR_TYPE_SOA ? "SOA" : "TXT",
 		        name, ldns_get_errorstr_by_id(s));
 	}
 	return 0;
+}
+
+static int query(struct xc_dns01 *d, const char *name, ldns_rr_type type,
+                 ldns_pkt **answer, struct xc_error *err)
+{
+	return query_at(d, &d->primary, name, type, answer, err);
 }
 
 /* The zone of a record name: --zone, else the owner of the SOA the server
@@ -563,7 +589,7 @@ static int zone_of(struct xc_dns01 *d, const char *name, char **zone,
 		return xc_error_set(
 		        err, XC_ENOTFOUND,
 		        "dns-01: the DNS server %s names no zone of its own for %s (%s, no SOA in its answer): is it the primary of the zone? else give --zone",
-		        d->label, name, rcode_name(code));
+		        d->primary.label, name, rcode_name(code));
 	return 0;
 }
 
@@ -666,13 +692,13 @@ static int update_zone(struct xc_dns01 *d, const char *zone, bool del,
 	}
 	say(d, "%s %zu TXT record%s in zone %s at %s",
 	    del ? "deleted" : "added", count, count == 1 ? "" : "s", zone,
-	    d->label);
+	    d->primary.label);
 	return 0;
 }
 
 /* True when the server serves value at name. */
-static int served(struct xc_dns01 *d, const struct rec *r, bool *yes,
-                  struct xc_error *err)
+static int served(struct xc_dns01 *d, const struct srv *to, const struct rec *r,
+                  bool *yes, struct xc_error *err)
 {
 	ldns_pkt *p = NULL;
 	ldns_rr_list *ans;
@@ -681,7 +707,7 @@ static int served(struct xc_dns01 *d, const struct rec *r, bool *yes,
 	int rc;
 
 	*yes = false;
-	if ((rc = query(d, r->name, LDNS_RR_TYPE_TXT, &p, err)) < 0)
+	if ((rc = query_at(d, to, r->name, LDNS_RR_TYPE_TXT, &p, err)) < 0)
 		return rc;
 	snprintf(quoted, sizeof(quoted), "\"%s\"", r->value);
 	ans = ldns_pkt_answer(p);
@@ -720,31 +746,48 @@ int xc_dns01_publish(struct xc_dns01 *d, long long timeout_ms,
 		if ((rc = update_zone(d, d->recs[i].zone, false, err)) < 0)
 			return rc;
 	}
+	/* The CA may ask any of the zone's servers: the primary first, then
+	 * every secondary must serve each record (NOTIFY and a transfer
+	 * take a moment). */
 	for (;;) {
 		size_t missing = 0;
 		const char *one = NULL;
+		const struct srv *at = NULL;
 
 		for (i = 0; i < d->n; i++) {
 			struct rec *r = &d->recs[i];
-			bool yes;
+			bool yes = true;
 
-			if (r->seen)
-				continue;
-			if ((rc = served(d, r, &yes, err)) < 0)
-				return rc;
-			r->seen = yes;
-			if (!yes) {
-				missing++;
-				one = r->name;
+			while (!r->seen && yes) {
+				const struct srv *to =
+				        r->next ? &d->secondaries[r->next - 1]
+				                : &d->primary;
+
+				if ((rc = served(d, to, r, &yes, err)) < 0)
+					return rc;
+				if (!yes) {
+					missing++;
+					one = r->name;
+					at = to;
+				} else if (++r->next > d->nsecondaries) {
+					r->seen = true;
+				}
 			}
 		}
-		if (!missing)
+		if (!missing) {
+			if (d->nsecondaries)
+				say(d,
+				    "the TXT records are served by %s and its %zu secondar%s",
+				    d->primary.label, d->nsecondaries,
+				    d->nsecondaries == 1 ? "y" : "ies");
 			return 0;
+		}
 		if (mono_ms() + backoff > deadline)
 			return xc_error_set(
 			        err, XC_ETIMEOUT,
-			        "dns-01: the DNS server %s still does not serve the TXT record of %s (and %zu more) %lld s after the update",
-			        d->label, one, missing - 1, timeout_ms / 1000);
+			        "dns-01: the %sDNS server %s still does not serve the TXT record of %s (and %zu more) %lld s after the update",
+			        at == &d->primary ? "" : "secondary ",
+			        at->label, one, missing - 1, timeout_ms / 1000);
 		sleep_ms(backoff);
 		backoff = backoff * 2 > 500 ? 500 : backoff * 2;
 	}
@@ -840,7 +883,10 @@ void xc_dns01_free(struct xc_dns01 *d)
 	free(d->recs);
 	if (d->secret)
 		xc_acme_secret_free(d->secret, strlen(d->secret));
-	free(d->label);
+	free(d->primary.label);
+	for (i = 0; i < d->nsecondaries; i++)
+		free(d->secondaries[i].label);
+	free(d->secondaries);
 	free(d->key_name);
 	free(d->key_alg);
 	free(d->zone);

@@ -18,7 +18,8 @@
  *   xc_dns01_add      queues a record (nothing is sent yet)
  *   xc_dns01_publish  sends one UPDATE per zone for the queued records,
  *                     then queries the server (no recursion, no TSIG)
- *                     until it serves every one of them
+ *                     until it serves every one of them, and then each
+ *                     secondary given, until it serves them too
  *   xc_dns01_clear    deletes every record published, one UPDATE per zone
  *   xc_dns01_forget   deletes a record an earlier, interrupted run added
  *
@@ -48,6 +49,11 @@ struct xc_dns01_config {
 	                               secret "..."; borrowed, copied */
 	const char *zone;           /* NULL: found by an SOA query */
 	FILE *log;                  /* progress lines; NULL for none */
+	/* The zone's other servers (ADDR, ADDR:PORT, [V6]:PORT) that must
+	 * serve every record too before the CA is asked: a CA's resolver may
+	 * ask any of the zone's name servers. */
+	const char *const *secondaries;
+	size_t nsecondaries;
 };
 
 struct xc_dns01;

@@ -418,7 +418,11 @@ static int authorize(struct run *r, struct xc_error *err)
 	if (rc == 0 && pending && r->dns01) {
 		rc = persist(r, "records", err);
 		if (rc == 0)
-			rc = xc_dns01_publish(r->dns01, XC_DNS01_PUBLISH_MS,
+			rc = xc_dns01_publish(r->dns01,
+			                      r->o->dns_timeout_s
+			                              ? r->o->dns_timeout_s *
+			                                        1000LL
+			                              : XC_DNS01_PUBLISH_MS,
 			                      err);
 	}
 	for (i = 0; i < r->order.nauthz && rc == 0; i++) {

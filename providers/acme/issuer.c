@@ -296,7 +296,18 @@ static int dns_open(const struct xc_acme_issuer_job *job, struct xc_dns01 **out,
 	cfg.tsig_algorithm = alg;
 	cfg.tsig_secret = text;
 	cfg.zone = r->zone.v;
-	rc = xc_dns01_new(out, &cfg, err);
+	{
+		const char **sec =
+		        xc_xcalloc(r->secondaries.n + 1, sizeof(*sec));
+		size_t i;
+
+		for (i = 0; i < r->secondaries.n; i++)
+			sec[i] = r->secondaries.v[i].v;
+		cfg.secondaries = sec;
+		cfg.nsecondaries = r->secondaries.n;
+		rc = xc_dns01_new(out, &cfg, err);
+		free(sec);
+	}
 	xc_acme_secret_free(text, len);
 	return rc;
 }

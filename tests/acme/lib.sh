@@ -126,8 +126,49 @@ start_mock_dns() {
     wait_port "$2" "$cts" cts.log
 }
 
+# start_secondary ZONE PRIMARY-PORT PORT: a second BIND, a secondary of
+# ZONE that transfers it from the primary on PRIMARY-PORT (started with
+# start_named ZONE KEY PRIMARY-PORT PORT, which notifies it of changes).
+start_secondary() {
+    mkdir -p named2
+    cat >named2/named.conf <<CONF
+options {
+    directory "$tmp/named2";
+    pid-file none;
+    listen-on port $3 { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    dnssec-validation no;
+    notify no;
+    transfer-source 127.0.0.1;
+    notify-source 127.0.0.1;
+};
+controls { };
+zone "$1" {
+    type secondary;
+    primaries { 127.0.0.1 port $2; };
+    file "$tmp/named2/zone.db";
+};
+CONF
+    named-checkconf named2/named.conf || {
+        echo "$test_name: bad secondary named.conf" >&2
+        exit 1
+    }
+    named -g -n 1 -c "$tmp/named2/named.conf" >named2.log 2>&1 &
+    named2_pid=$!
+    pids="$pids $named2_pid"
+    wait_port "$3" "$named2_pid" named2.log
+}
+
 start_named() {
     mkdir -p named
+    # With a fourth argument: a secondary on that port is notified of
+    # every change and may transfer the zone.
+    xfer="" notify=no also=""
+    if [ -n "${4:-}" ]; then
+        xfer="127.0.0.1;" notify=explicit
+        also="also-notify { 127.0.0.1 port $4; };"
+    fi
     tsig-keygen -a hmac-sha256 "$2" >named/tsig.key
     cat >named/zone.db <<ZONE
 \$TTL 60
@@ -146,8 +187,9 @@ options {
     listen-on-v6 { none; };
     recursion no;
     dnssec-validation no;
-    allow-transfer { none; };
-    notify no;
+    allow-transfer { $xfer none; };
+    notify $notify;
+    $also
 };
 controls { };
 zone "$1" {

@@ -7,7 +7,9 @@
 # name, a wildcard with its base name, a key clause file and --zone, the
 # records gone afterwards (dig), a wrong TSIG secret said in words with
 # nothing left behind, a failed validation that still cleans up, a run
-# killed after answering resumed and cleaned up, a name outside --zone.
+# killed after answering resumed and cleaned up, a name outside --zone, a
+# real secondary (NOTIFY and a zone transfer) that must serve the records
+# too before Pebble is asked, and one that never does.
 # Skipped (77) without named, pebble, dig, openssl, python3 or curl.
 set -u
 excert=${1:?usage: run-bind.sh EXCERT}
@@ -27,11 +29,12 @@ bad() {
     [ -s err ] && sed 's/^/    /' err >&2
 }
 
-read -r p_acme p_mgmt p_http p_dns p_cts p_ctsdns <<<"$(free_ports 6)"
+read -r p_acme p_mgmt p_http p_dns p_cts p_ctsdns p_sec <<<"$(free_ports 7)"
 dir=https://127.0.0.1:$p_acme/dir
 
 # ---- BIND: zone example.test, TXT updates allowed to key acme-key ----
-start_named example.test acme-key "$p_dns"
+start_named example.test acme-key "$p_dns" "$p_sec"
+start_secondary example.test "$p_dns" "$p_sec"
 secret=$(sed -n 's/.*secret "\(.*\)";.*/\1/p' named/tsig.key)
 wrong=$(tsig-keygen -a hmac-sha256 acme-key | sed -n 's/.*secret "\(.*\)";.*/\1/p')
 
@@ -133,6 +136,30 @@ if ! issue outside -d x.other.test --tsig-secret env:EXCERT_TEST_TSIG \
     ok "a name outside --zone is refused before any update"
 else bad "a name outside --zone"; fi
 
+# A secondary of the zone (a real BIND that transfers it on NOTIFY): the
+# CA is asked only once it serves the records too.
+if issue sec -d sec.example.test --tsig-secret env:EXCERT_TEST_TSIG \
+    --dns-secondary "127.0.0.1:$p_sec" && verify sec sec.example.test &&
+    grep -q "the TXT records are served by 127.0.0.1:$p_dns and its 1 secondary" err &&
+    gone sec.example.test; then
+    ok "a secondary that transfers the zone serves the record before the CA is asked"
+else bad "a secondary"; fi
+
+# A "secondary" that never gets the records (challtestsrv's DNS serves
+# nothing of this zone): the CA is never asked, and the record goes.
+pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+    -dns01 "127.0.0.1:$p_ctsdns" -http01 "" -https01 "" -tlsalpn01 "" \
+    -management "127.0.0.1:$p_cts" >cts.log 2>&1 &
+cts=$!
+pids="$pids $cts"
+wait_port "$p_cts" "$cts" cts.log
+if ! issue lag -d lag.example.test --tsig-secret env:EXCERT_TEST_TSIG \
+    --dns-secondary "127.0.0.1:$p_ctsdns" --dns-timeout 2 &&
+    grep -q "the secondary DNS server 127.0.0.1:$p_ctsdns still does not serve the TXT record of _acme-challenge.lag.example.test" err &&
+    ! grep -q "dns-01 validation" err && gone lag.example.test; then
+    ok "a secondary that lags: stopped before the CA is asked, record removed"
+else bad "a lagging secondary"; fi
+
 # Killed right after answering: the record stays until the resumed run.
 EXCERT_ACME_STOP_AFTER=challenge issue k1 -d kill.example.test \
     --tsig-secret env:EXCERT_TEST_TSIG 2>/dev/null
@@ -148,12 +175,6 @@ else bad "killed after answering (rc $rc, left '$left')"; fi
 stop_pebble
 
 # ---- a Pebble that resolves elsewhere: validation fails ----
-pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-    -dns01 "127.0.0.1:$p_ctsdns" -http01 "" -https01 "" -tlsalpn01 "" \
-    -management "127.0.0.1:$p_cts" >cts.log 2>&1 &
-cts=$!
-pids="$pids $cts"
-wait_port "$p_cts" "$cts" cts.log
 start_pebble false "$p_ctsdns" PEBBLE_AUTHZREUSE=0
 if ! issue miss -d miss.example.test -d '*.miss.example.test' \
     --tsig-secret env:EXCERT_TEST_TSIG &&
