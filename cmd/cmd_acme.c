@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* excert acme issue: a certificate from an ACME CA, with a local key. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
+#include "providers/acme/acme.h"
 #include "providers/acme/ari.h"
 #include "providers/acme/issue.h"
 #include "state/config.h"
@@ -33,6 +35,7 @@ enum {
 	OPT_ZONE,
 	OPT_DNS_SECONDARY,
 	OPT_DNS_TIMEOUT,
+	OPT_EMAIL,
 	OPT_CERT,
 };
 
@@ -69,6 +72,8 @@ const struct xc_opt xc_acme_opts[] = {
          "issue: a secondary of the zone that must serve the records too before the CA is asked (repeat for more)"},
         {OPT_DNS_TIMEOUT, 0, "dns-timeout", XC_OPT_VALUE, "SECONDS",
          "issue: how long the DNS servers may take to serve the records (default 60)"},
+        {OPT_EMAIL, 0, "email", XC_OPT_VALUE, "ADDRESS",
+         "issue: the account's contact address, sent when the account is made"},
         {OPT_CERT, 0, "cert", XC_OPT_VALUE, "FILE",
          "ari: the certificate (PEM or DER) to ask about"},
         {0},
@@ -96,6 +101,7 @@ struct acme_args {
 	size_t nsecondaries;
 	size_t capsec;
 	unsigned dns_timeout;
+	const char *email;
 };
 
 static int handle(void *arg, int id, const char *value)
@@ -182,6 +188,15 @@ static int handle(void *arg, int id, const char *value)
 		a->dns_timeout = (unsigned)n;
 		return 0;
 	}
+	case OPT_EMAIL:
+		if (!strchr(value, '@') || strchr(value, ',') ||
+		    strchr(value, ' ')) {
+			xc_out_usage("--email takes one address, not '%s'",
+			             value);
+			return -1;
+		}
+		a->email = value;
+		return 0;
 	case OPT_DNS_SECONDARY:
 		xc_xgrow((void **)&a->secondaries, &a->capsec,
 		         a->nsecondaries + 1, sizeof(*a->secondaries));
@@ -295,6 +310,12 @@ static void profile(const struct xc_acme_issue_result *res,
 	fputc('\n', stderr);
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+	xc_acme_interrupt();
+}
+
 static int issue(struct xc_ctx *ctx, struct acme_args *a)
 {
 	struct xc_acme_issue_opts o;
@@ -319,6 +340,17 @@ static int issue(struct xc_ctx *ctx, struct acme_args *a)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&o, 0, sizeof(o));
+	/* Ctrl-C or a TERM stops the run the way a failure does: what it
+	 * placed (http-01 files, dns-01 records) is removed first. */
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	memset(&res, 0, sizeof(res));
 	xc_error_clear(&err);
 	if (!a->directory || a->ndomains == 0) {
@@ -378,6 +410,7 @@ static int issue(struct xc_ctx *ctx, struct acme_args *a)
 		o.dns01 = &dns;
 		o.dns_timeout_s = a->dns_timeout;
 	}
+	o.email = a->email;
 	if (a->eab_hmac) {
 		if (xc_secret_resolve(a->eab_hmac, NULL, &hmac_text,
 		                      &hmac_text_len, &err) < 0) {

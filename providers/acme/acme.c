@@ -51,7 +51,8 @@ static void sleep_ms(long long ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR &&
+	       !xc_acme_interrupted())
 		;
 }
 
@@ -374,6 +375,15 @@ int xc_acme_account(struct xc_acme *a, struct xc_error *err)
 		        "the CA at %s requires an external account binding: give --eab-kid and --eab-hmac",
 		        a->cfg.directory_url);
 	req = json_pack("{s:b}", "termsOfServiceAgreed", 1);
+	/* RFC 8555 §7.3: where the CA writes about the account. */
+	if (a->cfg.email && a->cfg.email[0]) {
+		size_t n = strlen(a->cfg.email) + sizeof("mailto:");
+		char *uri = xc_xmalloc(n);
+
+		snprintf(uri, n, "mailto:%s", a->cfg.email);
+		json_object_set_new(req, "contact", json_pack("[s]", uri));
+		free(uri);
+	}
 	if (a->cfg.eab_kid) {
 		json_t *eab;
 
@@ -412,8 +422,13 @@ int xc_acme_account(struct xc_acme *a, struct xc_error *err)
 		const char *tos = json_string_value(json_object_get(
 		        json_object_get(a->dir, "meta"), "termsOfService"));
 
+		const char *contact = json_string_value(
+		        json_array_get(json_object_get(acct, "contact"), 0));
+
 		a->kid = xc_xstrdup(r.location);
 		progress(a, "account %s", a->kid);
+		if (contact)
+			progress(a, "account contact %s", contact);
 		if (r.status == 201 && tos)
 			progress(
 			        a,
@@ -666,6 +681,8 @@ static int poll_wait(const struct xc_acme_resp *r, long long *backoff,
 		                    "%s: still not done after %lld s", what,
 		                    XC_ACME_POLL_DEADLINE_MS / 1000);
 	sleep_ms(ms);
+	if (xc_acme_interrupted())
+		return xc_error_set(err, XC_ERR, "%s: interrupted", what);
 	return 0;
 }
 

@@ -54,6 +54,8 @@ struct xc_acme_config {
 	size_t eab_hmac_len;
 	struct xc_store *store; /* borrowed; the caller holds its lock */
 	FILE *log;              /* progress lines; NULL for none */
+	const char *email; /* the account's contact (mailto:), sent when the
+	                      account is made; NULL: none */
 };
 
 struct xc_acme;

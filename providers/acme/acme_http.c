@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,30 @@ static int hashed_dir(const char *dir)
 	return found;
 }
 
+static volatile sig_atomic_t interrupted;
+
+void xc_acme_interrupt(void)
+{
+	interrupted = 1;
+}
+
+int xc_acme_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+/* libcurl asks between reads and writes: an interrupt ends the transfer. */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+                       curl_off_t un)
+{
+	(void)arg;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return interrupted ? 1 : 0;
+}
+
 int xc_acme_http_new(struct xc_acme_http **out, const char *ca_bundle,
                      struct xc_error *err)
 {
@@ -62,6 +87,8 @@ int xc_acme_http_new(struct xc_acme_http **out, const char *ca_bundle,
 	}
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -192,7 +219,8 @@ int xc_acme_http_do(struct xc_acme_http *h, enum xc_acme_method method,
 		hdrs = curl_slist_append(hdrs, line);
 	}
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
-	cc = curl_easy_perform(h->curl);
+	cc = interrupted ? CURLE_ABORTED_BY_CALLBACK
+	                 : curl_easy_perform(h->curl);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
 	h->stats.requests++;
@@ -207,6 +235,9 @@ int xc_acme_http_do(struct xc_acme_http *h, enum xc_acme_method method,
 	    conns > 0)
 		h->stats.connections += (unsigned)conns;
 	if (cc != CURLE_OK) {
+		if (cc == CURLE_ABORTED_BY_CALLBACK)
+			return xc_error_set(err, XC_ERR,
+			                    "interrupted (talking to %s)", url);
 		if (cc == CURLE_WRITE_ERROR)
 			return xc_error_set(
 			        err, XC_EIO,

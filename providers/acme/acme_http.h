@@ -79,4 +79,16 @@ void xc_acme_http_get_stats(const struct xc_acme_http *h,
  */
 int xc_acme_retry_after(const char *value, long long now, long long *seconds);
 
+/*
+ * Asks every ACME run of the process to stop (a SIGINT or SIGTERM handler
+ * calls it; it only sets a flag, so it is async-signal-safe): a transfer
+ * under way is aborted and the next wait ends, with an error saying
+ * "interrupted", so that the run cleans up what it placed (http-01 files,
+ * dns-01 records) as after any failure.
+ */
+void xc_acme_interrupt(void);
+
+/* Whether xc_acme_interrupt was called. */
+int xc_acme_interrupted(void);
+
 #endif

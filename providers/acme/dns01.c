@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "providers/acme/acme_http.h"
 #include "providers/acme/jws.h"
 #include "state/xalloc.h"
 
@@ -95,7 +96,8 @@ static void sleep_ms(long long ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR &&
+	       !xc_acme_interrupted())
 		;
 }
 
@@ -789,6 +791,10 @@ int xc_dns01_publish(struct xc_dns01 *d, long long timeout_ms,
 			        at == &d->primary ? "" : "secondary ",
 			        at->label, one, missing - 1, timeout_ms / 1000);
 		sleep_ms(backoff);
+		if (xc_acme_interrupted())
+			return xc_error_set(
+			        err, XC_ERR,
+			        "dns-01: interrupted while waiting for the DNS servers");
 		backoff = backoff * 2 > 500 ? 500 : backoff * 2;
 	}
 }

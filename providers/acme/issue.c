@@ -718,6 +718,7 @@ int xc_acme_issue(const struct xc_acme_issue_opts *o,
 	cfg.eab_hmac_len = o->eab_hmac_len;
 	cfg.store = r.store;
 	cfg.log = o->log;
+	cfg.email = o->email;
 	if ((rc = xc_acme_open(&r.acme, &cfg, err)) < 0)
 		goto out;
 	order_id(&r);

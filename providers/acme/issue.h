@@ -53,6 +53,7 @@ struct xc_acme_issue_opts {
 	/* dns-01 through RFC 2136 instead of http-01 (providers/acme/dns01.h);
 	 * NULL for http-01.  The webroot and listener are then unused. */
 	const struct xc_dns01_config *dns01;
+	const char *email;      /* the account's contact, when it is made */
 	unsigned dns_timeout_s; /* how long the DNS servers may take to serve
 	                           the records (primary, then secondaries);
 	                           0: 60 s */

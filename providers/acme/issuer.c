@@ -431,6 +431,7 @@ int xc_acme_issuer_issue(const struct xc_acme_issuer_job *job, char **chain_pem,
 	cfg.eab_hmac_len = hmac_len;
 	cfg.store = job->store;
 	cfg.log = job->log;
+	cfg.email = ac->email.v;
 	if ((rc = xc_acme_open(&a, &cfg, err)) < 0 ||
 	    (rc = xc_acme_account(a, err)) < 0 ||
 	    (rc = find_order(a, job, &o, &resumed, err)) < 0)

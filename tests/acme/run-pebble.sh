@@ -143,6 +143,40 @@ else bad "killed after finalize (rc $rc)"; fi
 kill "$web" 2>/dev/null
 wait "$web" 2>/dev/null
 
+# Ctrl-C while the CA validates: a listener that accepts and never answers
+# holds Pebble's validation; SIGINT once the token file is in the webroot
+# ends the run at once, in words, with the file removed.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+held = []
+while True:
+    held.append(s.accept()[0])' "$p_http" >hole.log 2>&1 &
+hole=$!
+pids="$pids $hole"
+wait_port "$p_http" "$hole" hole.log
+EXCERT_PROFILE=1 "$excert" acme issue --directory "$dir" --ca-bundle ca.pem \
+    --out int --webroot www -d int.example.test 2>err &
+run=$!
+for _ in $(seq 1 300); do
+    [ -n "$(find www -type f 2>/dev/null)" ] && break
+    sleep 0.1
+done
+placed=$(find www -type f | wc -l)
+kill -INT "$run"
+wait "$run"
+rc=$?
+if [ "$placed" = 1 ] && [ $rc -ne 0 ] && [ $rc -ne 130 ] &&
+    grep -q 'interrupted' err && [ -z "$(find www -type f)" ] &&
+    [ ! -e int/cert.pem ]; then
+    ok "SIGINT during validation: $(sed -n 's/excert: error: //p' err | tail -1); token file removed"
+else
+    bad "SIGINT during validation (rc $rc, $placed file placed, left: $(find www -type f))"
+fi
+kill "$hole" 2>/dev/null
+wait "$hole" 2>/dev/null
+
 # Problem documents in words.
 if ! issue bad -d bad.example.test. "$(listen)" &&
     grep -q 'new order at https://127.0.0.1:[0-9]*/order-plz failed: the CA found the request malformed (malformed): .*ending in a period' err; then
@@ -211,9 +245,11 @@ if ! issue e1 -d eab.example.test "$(listen)" --eab-kid "$EAB_KID" \
 else bad "EAB with a wrong HMAC"; fi
 printf '%s\n' "$EAB_HMAC" >hmac.txt
 if issue e2 -d eab.example.test "$(listen)" --eab-kid "$EAB_KID" \
-    --eab-hmac file:hmac.txt && verify e2 eab.example.test &&
-    grep -q 'account registered' err && ! grep -q "$EAB_HMAC" err; then
-    ok "EAB required, kid and HMAC from file:"
+    --eab-hmac file:hmac.txt --email hostmaster@excert.test &&
+    verify e2 eab.example.test &&
+    grep -q 'account registered' err && ! grep -q "$EAB_HMAC" err &&
+    grep -q 'account contact mailto:hostmaster@excert.test' err; then
+    ok "EAB required, kid and HMAC from file:, the account made with its contact"
 else bad "EAB from a file"; fi
 if issue e3 -d eab2.example.test "$(listen)" && verify e3 eab2.example.test &&
     grep -q 'account cached' err; then

@@ -643,7 +643,7 @@ static void test_dns01_config(void **state)
 	assert_int_equal(xc_dns01_new(&d, &c, &err), XC_EINVAL);
 	assert_string_equal(
 	        err.msg,
-	        "--dns-server takes ADDR, ADDR:PORT or [IPV6]:PORT, not '127.0.0.1:99999'");
+	        "the DNS server takes ADDR, ADDR:PORT or [IPV6]:PORT, not '127.0.0.1:99999'");
 	c.server = "[::1";
 	assert_int_equal(xc_dns01_new(&d, &c, &err), XC_EINVAL);
 	assert_null(d);
