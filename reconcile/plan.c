@@ -458,7 +458,7 @@ static void plan_connectors(struct certplan *cp)
 	}
 }
 
-/* The target whose FQDN or name is host, or -1. */
+/* The target whose FQDN, name or ssh host is host, or -1. */
 static int server_of_host(const struct certplan *cp, const char *host)
 {
 	const struct xc_config *cfg = cp->b->in->cfg;
@@ -469,7 +469,9 @@ static int server_of_host(const struct certplan *cp, const char *host)
 		        xc_config_server(cfg, cp->c->servers.v[i].v);
 
 		if (sv && ((sv->fqdn.v && strcasecmp(sv->fqdn.v, host) == 0) ||
-		           strcasecmp(sv->name.v, host) == 0))
+		           strcasecmp(sv->name.v, host) == 0 ||
+		           (sv->connect && sv->connect->host.v &&
+		            strcasecmp(sv->connect->host.v, host) == 0)))
 			return (int)i;
 	}
 	return -1;
@@ -550,7 +552,9 @@ static bool plan_served(struct certplan *cp, int first_step)
 		struct xc_url u;
 		char why[300];
 		char text[600];
-		int t;
+		char ep[1400];
+		char via[1400];
+		int t = -1;
 
 		if (!sv)
 			continue;
@@ -563,10 +567,28 @@ static bool plan_served(struct certplan *cp, int first_step)
 		if (cp->fresh ||
 		    strcasecmp(sv->thumbprint, cp->cur->x.thumbprint) == 0)
 			continue;
-		t = xc_url_parse(url, "https smtp imap pop3 imaps pop3s", &u,
-		                 why, sizeof(why))
-		            ? server_of_host(cp, u.host)
-		            : -1;
+		/* The server that answers: the one connected to ("via"), else
+		 * the URL's host. */
+		if (xc_verify_entry_split(url, ep, via, sizeof(ep)) &&
+		    xc_url_parse(ep, "https smtp imap pop3 imaps pop3s", &u,
+		                 why, sizeof(why))) {
+			char host[300];
+
+			if (via[0]) {
+				const char *close = strchr(via, ']');
+				const char *colon = strrchr(via, ':');
+
+				snprintf(host, sizeof(host), "%s",
+				         via[0] == '[' ? via + 1 : via);
+				if (via[0] == '[' && close)
+					host[close - via - 1] = '\0';
+				else if (colon && strchr(via, ':') == colon)
+					host[colon - via] = '\0';
+			} else {
+				snprintf(host, sizeof(host), "%s", u.host);
+			}
+			t = server_of_host(cp, host);
+		}
 		if (t >= 0 && strcmp(u.scheme, "https") == 0 &&
 		    (c->services_mask & XC_SVC_IIS)) {
 			snprintf(

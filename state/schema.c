@@ -63,12 +63,30 @@ static bool check_email(const char *v, char *why, size_t size)
 	return true;
 }
 
+static bool check_dns_server(const char *v, char *why, size_t size);
+
+/* "URL" or "URL via ADDR[:PORT]" (state/url.h). */
 static bool check_verify_url(const char *v, char *why, size_t size)
 {
 	struct xc_url u;
+	char url[1400];
+	char via[300];
 
-	return xc_url_parse(v, "https smtp imap pop3 imaps pop3s", &u, why,
-	                    size);
+	if (!xc_verify_entry_split(v, url, via, sizeof(url))) {
+		snprintf(why, size, "verify endpoint too long");
+		return false;
+	}
+	if (!xc_url_parse(url, "https smtp imap pop3 imaps pop3s", &u, why,
+	                  size))
+		return false;
+	if (strstr(v, " via ") && !check_dns_server(via, why, size)) {
+		size_t n = strlen(why);
+
+		snprintf(why + n, size - n,
+		         " (after 'via': the address to connect to)");
+		return false;
+	}
+	return true;
 }
 
 static bool check_https_url(const char *v, char *why, size_t size)
@@ -120,7 +138,8 @@ static bool check_path(const char *v, char *why, size_t size)
 	return false;
 }
 
-/* "HOST", "HOST:PORT" or "[V6]:PORT": a DNS server (port 53 by default). */
+/* "HOST", "HOST:PORT" or "[V6]:PORT": a DNS server (port 53 by default),
+ * or the address a verify endpoint is probed at. */
 static bool check_dns_server(const char *v, char *why, size_t size)
 {
 	const char *h = v;
@@ -830,7 +849,7 @@ static const struct xc_key cert_keys[] = {
          .flags = XC_K_UNIQUE,
          .off = OFF(xc_cert, verify),
          .check = check_verify_url,
-         .doc = "Endpoints that must serve the certificate before the old one is removed: https://, smtp:// (STARTTLS), imap://, pop3:// (STARTTLS), imaps://, pop3s://."},
+         .doc = "Endpoints that must serve the certificate before the old one is removed: https://, smtp:// (STARTTLS), imap://, pop3:// (STARTTLS), imaps://, pop3s://; \"URL via ADDR[:PORT]\" connects to ADDR while SNI and the name check stay the URL's host (one member behind a load-balanced name)."},
         {.name = "remove_superseded",
          .kind = XC_V_ENUM,
          .off = OFF(xc_cert, remove_superseded),

@@ -170,3 +170,16 @@ static bool url_parse(const char *s, const char *shown, const char *schemes,
 	}
 	return true;
 }
+
+bool xc_verify_entry_split(const char *entry, char *url, char *via, size_t size)
+{
+	const char *at = strstr(entry, " via ");
+	size_t n = at ? (size_t)(at - entry) : strlen(entry);
+
+	if (n >= size || (at && strlen(at + 5) >= size))
+		return false;
+	memcpy(url, entry, n);
+	url[n] = '\0';
+	snprintf(via, size, "%s", at ? at + 5 : "");
+	return true;
+}

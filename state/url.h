@@ -27,6 +27,16 @@ struct xc_url {
 bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
                   char *why, size_t size);
 
+/*
+ * A verify entry of excert.yaml: "URL" or "URL via ADDR[:PORT]", where the
+ * probe connects to ADDR (and PORT, else the URL's) while SNI and the name
+ * check stay the URL's host, so that a load-balanced name is probed on each
+ * member.  url and via (size bytes each) get the two parts, via "" when
+ * there is none.  False when the entry is too long for them.
+ */
+bool xc_verify_entry_split(const char *entry, char *url, char *via,
+                           size_t size);
+
 /* The well-known port of a scheme, or 0. */
 unsigned xc_url_default_port(const char *scheme);
 

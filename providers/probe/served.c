@@ -9,16 +9,50 @@
 
 #include "providers/lb/lb.h"
 #include "providers/probe/probe.h"
+#include "state/url.h"
 #include "state/xalloc.h"
 
 /* A probe of the observation: long enough for a slow server, short
  * enough that one dead endpoint does not hold up a plan. */
 enum { OBSERVE_TIMEOUT_MS = 10000, OBSERVE_DEADLINE_MS = 20000 };
 
+/* The URL and connect_to of a verify entry ("URL via ADDR"), as the probe
+ * takes them; free with targets_free. */
+static struct xc_probe_target *targets_of(const char *const *entries, size_t n)
+{
+	struct xc_probe_target *t = xc_xcalloc(n + 1, sizeof(*t));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(entries[i]) + 1;
+		char *url = xc_xmalloc(len);
+		char *via = xc_xmalloc(len);
+
+		xc_verify_entry_split(entries[i], url, via, len);
+		t[i].url = url;
+		t[i].connect_to = via[0] ? via : NULL;
+		if (!via[0])
+			free(via);
+	}
+	return t;
+}
+
+static void targets_free(struct xc_probe_target *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)t[i].url);
+		free((char *)t[i].connect_to);
+	}
+	free(t);
+}
+
 static void observe_endpoints(struct xc_observation *o,
                               const struct xc_config *cfg)
 {
-	struct xc_probe_target *t = NULL;
+	const char **e = NULL;
+	struct xc_probe_target *t;
 	struct xc_probe_result *r;
 	struct xc_probe_opts opts;
 	struct xc_error err;
@@ -28,23 +62,23 @@ static void observe_endpoints(struct xc_observation *o,
 	size_t j;
 	size_t k;
 
+	/* Each entry once, however many certificates name it. */
 	for (i = 0; i < cfg->certificates.n; i++) {
 		const struct xc_cert *c = &XC_CERTS(cfg)[i];
 
 		for (j = 0; j < c->verify.n; j++) {
 			for (k = 0; k < n; k++)
-				if (strcmp(t[k].url, c->verify.v[j].v) == 0)
+				if (strcmp(e[k], c->verify.v[j].v) == 0)
 					break;
 			if (k < n)
 				continue;
-			xc_xgrow((void **)&t, &cap, n + 1, sizeof(*t));
-			t[n].url = c->verify.v[j].v;
-			t[n].connect_to = NULL;
-			n++;
+			xc_xgrow((void **)&e, &cap, n + 1, sizeof(*e));
+			e[n++] = c->verify.v[j].v;
 		}
 	}
 	if (!n)
 		return;
+	t = targets_of(e, n);
 	r = xc_xcalloc(n, sizeof(*r));
 	memset(&opts, 0, sizeof(opts));
 	opts.timeout_ms = OBSERVE_TIMEOUT_MS;
@@ -59,9 +93,9 @@ static void observe_endpoints(struct xc_observation *o,
 
 		for (j = 0; j < c->verify.n; j++)
 			for (k = 0; k < n; k++)
-				if (strcmp(t[k].url, c->verify.v[j].v) == 0)
+				if (strcmp(e[k], c->verify.v[j].v) == 0)
 					xc_observation_add_served(
-					        o, c->name.v, t[k].url, false,
+					        o, c->name.v, e[k], false,
 					        r[k].served ? r[k].thumbprint
 					                    : NULL,
 					        r[k].err.msg);
@@ -69,7 +103,8 @@ static void observe_endpoints(struct xc_observation *o,
 	for (k = 0; k < n; k++)
 		xc_probe_result_release(&r[k]);
 	free(r);
-	free(t);
+	targets_free(t, n);
+	free(e);
 }
 
 static void observe_lbs(struct xc_observation *o, const struct xc_config *cfg)
@@ -131,6 +166,7 @@ int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
                    unsigned timeout_s, char *detail, size_t size,
                    struct xc_error *err)
 {
+	struct xc_probe_target *all = targets_of(urls, n);
 	struct xc_probe_target *t = xc_xcalloc(n + 1, sizeof(*t));
 	struct xc_probe_result *r = xc_xcalloc(n + 1, sizeof(*r));
 	bool *good = xc_xcalloc(n + 1, sizeof(bool));
@@ -152,9 +188,7 @@ int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
 			if (good[i])
 				continue;
 			xc_probe_result_release(&r[i]);
-			t[m].url = urls[i];
-			t[m].connect_to = NULL;
-			m++;
+			t[m++] = all[i];
 		}
 		rounds++;
 		{
@@ -225,6 +259,7 @@ int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
 		xc_probe_result_release(&r[i]);
 	free(r);
 	free(t);
+	targets_free(all, n);
 	free(good);
 	return rc;
 }

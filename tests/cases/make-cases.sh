@@ -268,3 +268,9 @@ served_case 018-served-unfixable 002-in-sync "$verify_yaml" \
 served_case 019-renewal-lb-verified 001-renewal-hybrid "$verify_yaml
     load_balancers: [lb1]" \
     '[ep("https://ms01.contoso.lab/owa", CUR), ep("smtp://ms01.contoso.lab:25", CUR), ep("smtp://ms02.contoso.lab:25", error="connection refused (127.0.0.1:25)"), ep("https://mail.contoso.lab/owa", CUR), lb("lb1", CUR)]'
+
+# One load-balanced name probed on each member ("via" its address): MS02's
+# transport still presents the old certificate, so it is restarted there.
+served_case 020-served-via-member 002-in-sync \
+    '    verify: ["smtp://mail.contoso.lab:25 via ms01.contoso.lab", "smtp://mail.contoso.lab:25 via ms02.contoso.lab:25"]' \
+    '[ep("smtp://mail.contoso.lab:25 via ms01.contoso.lab", CUR), ep("smtp://mail.contoso.lab:25 via ms02.contoso.lab:25", OLD)]'

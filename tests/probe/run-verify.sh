@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Verification by probes, end to end on the lab served by excert lab serve:
-# verify endpoints in excert.yaml are observed (status, observe), planned
+# verify endpoints in excert.yaml (one of them the public name probed on a
+# member, "URL via ADDR:PORT") are observed (status, observe), planned
 # as a verify step that every removal waits for, and carried out for real:
 # the apply renews, the probes see the new certificate everywhere, then
 # the old one goes.  An endpoint that still serves the old certificate
@@ -43,7 +44,7 @@ cat >>excert.yaml <<YAML
     verify:
       - "https://127.0.0.1:$(port MS01 2)/owa"
       - "smtp://127.0.0.1:$(port MS01 3)"
-      - "https://127.0.0.1:$(port MS02 2)/owa"
+      - "https://mail.contoso.lab/owa via 127.0.0.1:$(port MS02 2)"
       - "smtp://127.0.0.1:$(port MS02 3)"
 YAML
 "$excert" validate >out 2>err && ok "excert.yaml with verify endpoints validates" ||
