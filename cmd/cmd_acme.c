@@ -580,10 +580,11 @@ int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv)
 		        "acme %s takes no arguments ('%s'); names go with -d",
 		        argv[1], pos[0]);
 		rc = XC_EXIT_USAGE;
-	} else if (strcmp(argv[1], "ari") == 0) {
-		rc = ari(ctx, &a);
 	} else {
-		rc = issue(ctx, &a);
+		/* This process ends with the run. */
+		xc_acme_process_ends_with_run();
+		rc = strcmp(argv[1], "ari") == 0 ? ari(ctx, &a)
+		                                 : issue(ctx, &a);
 	}
 	free(pos);
 	free(a.domains);

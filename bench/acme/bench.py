@@ -133,7 +133,7 @@ def table(result):
             "conn": sum(s["connections"] for s in st),
             "runs": len(st),
         })
-    ex = next((o for o in out if o["name"].startswith("excert")), None)
+    ex = next((o for o in out if o["name"] == "excert"), None)
     print("| client | issued | wall, total | wall per cert | CPU per cert "
           "| peak RSS | requests per cert (all / after the first) "
           "| TLS connections (per process run) | wall vs excert "

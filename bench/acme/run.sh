@@ -23,8 +23,10 @@
 #
 # Usage: bench/acme/run.sh [EXCERT]  (N from the environment).  Peers that
 # are not installed are left out (apt-get install certbot lego uacme
-# dehydrated; they are not project dependencies).  Not a test: it prints
-# the table of docs/benchmarks.md.
+# dehydrated; they are not project dependencies).  EXCERT_BASELINE=PATH
+# adds a row for another excert binary (an earlier build, for a before and
+# after in the same run), measured the same way right after EXCERT.  Not a
+# test: it prints the table of docs/benchmarks.md.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 excert=${1:-$top/build/cmd/excert}
@@ -37,12 +39,16 @@ for p in pebble pebble-challtestsrv openssl python3 curl unshare; do
         exit 1
     }
 done
+baseline=${EXCERT_BASELINE:-}
+[ -z "$baseline" ] ||
+    baseline=$(cd "$(dirname "$baseline")" && pwd)/$(basename "$baseline")
 if [ -z "${BENCH_NS:-}" ]; then
     [ "$(id -u)" -eq 0 ] || {
         echo "bench: run as root (a private mount namespace for the trust store)" >&2
         exit 1
     }
-    BENCH_NS=1 exec unshare -m --propagation private bash "$0" "$excert"
+    BENCH_NS=1 EXCERT_BASELINE=$baseline exec unshare -m \
+        --propagation private bash "$0" "$excert"
 fi
 
 tmp=$(mktemp -d /tmp/excert-acme-bench.XXXXXX)
@@ -138,6 +144,14 @@ measure() { # NAME: runs cmd.NAME
     done
 } >cmd.excert
 measure excert
+
+# ---- an earlier excert, when asked for ----
+if [ -n "$baseline" ]; then
+    for i in $(seq 1 "$n"); do
+        echo "cert $baseline --state $tmp/baseline-state acme issue --directory $dir -d c$i.baseline.example.test --http-port 127.0.0.1:$p_http --out $tmp/baseline-out"
+    done >cmd.excert-baseline
+    measure excert-baseline
+fi
 
 # ---- lego ----
 if command -v lego >/dev/null 2>&1; then

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -475,6 +476,11 @@ int xc_acme_open(struct xc_acme **out, const struct xc_acme_config *cfg,
 	account_cache_load(a);
 	*out = a;
 	return 0;
+}
+
+void xc_acme_process_ends_with_run(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 }
 
 void xc_acme_close(struct xc_acme *a)

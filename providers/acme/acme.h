@@ -70,6 +70,15 @@ int xc_acme_open(struct xc_acme **out, const struct xc_acme_config *cfg,
 
 void xc_acme_close(struct xc_acme *a);
 
+/*
+ * For a process that ends with its ACME run (excert acme issue, acme ari):
+ * OpenSSL is told not to free its state at exit, which only gives memory
+ * back to a process that is going away (some 1.5 million instructions,
+ * a thirtieth of an issue run).  Effective only when called before
+ * anything in the process has used OpenSSL; harmless otherwise.
+ */
+void xc_acme_process_ends_with_run(void);
+
 /* The store prefix of this directory, "acme-HASH"; borrowed. */
 const char *xc_acme_prefix(const struct xc_acme *a);
 
