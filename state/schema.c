@@ -70,7 +70,7 @@ static bool check_verify_url(const char *v, char *why, size_t size)
 {
 	struct xc_url u;
 	char url[1400];
-	char via[300];
+	char via[1400];
 
 	if (!xc_verify_entry_split(v, url, via, sizeof(url))) {
 		snprintf(why, size, "verify endpoint too long");
