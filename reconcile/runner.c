@@ -325,6 +325,37 @@ static int run_import(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	return 0;
 }
 
+/* Has server export the certificate thumb with its key: *pfx (base64)
+ * under a fresh random password (password, 33 bytes).  The caller wipes
+ * and frees both. */
+static int export_pfx(struct xc_run_ctx *ctx, const char *server,
+                      const char *thumb, char *password, char **pfx,
+                      struct xc_error *err)
+{
+	struct xc_request *req;
+	char *json = NULL;
+	int rc;
+
+	*pfx = NULL;
+	if (ctx->world->password(ctx->world->ctx, password, 33, err) < 0)
+		return XC_ERR;
+	req = xc_request_new(server);
+	xc_request_export_pfx(req, thumb, password);
+	rc = call1(ctx, server, req, &json, err);
+	if (rc == 0)
+		rc = xc_result_string(pfx, json, "pfx", err);
+	free(json);
+	return rc;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
 static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
                           const struct xc_step *s, struct xc_step_result *res,
                           struct xc_error *err)
@@ -339,16 +370,7 @@ static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
 
 	if (!thumb)
 		return XC_ERR;
-	if (ctx->world->password(ctx->world->ctx, password, sizeof(password),
-	                         err) < 0)
-		return XC_ERR;
-	req = xc_request_new(s->from_server);
-	xc_request_export_pfx(req, thumb, password);
-	rc = call1(ctx, s->from_server, req, &json, err);
-	if (rc == 0)
-		rc = xc_result_string(&pfx, json, "pfx", err);
-	free(json);
-	json = NULL;
+	rc = export_pfx(ctx, s->from_server, thumb, password, &pfx, err);
 	if (rc == 0) {
 		xc_cert_friendly(c, friendly, sizeof(friendly));
 		req = xc_request_new(s->server);
@@ -360,10 +382,7 @@ static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
 			rc = 0;
 	}
 	memset(password, 0, sizeof(password));
-	if (pfx) {
-		memset(pfx, 0, strlen(pfx));
-		free(pfx);
-	}
+	wipe_free(pfx);
 	free(json);
 	if (rc == 0)
 		snprintf(res->detail, sizeof(res->detail),
@@ -381,8 +400,6 @@ static int run_lb_update(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	const char *thumb = thumb_of(ctx, s, err);
 	char password[33];
 	char got[41];
-	struct xc_request *req;
-	char *json = NULL;
 	char *pfx = NULL;
 	char *chain = NULL;
 	char *key = NULL;
@@ -393,14 +410,7 @@ static int run_lb_update(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	if (!ctx->world->lb_update)
 		return xc_error_set(err, XC_ERR,
 		                    "this world cannot update load balancers");
-	if (ctx->world->password(ctx->world->ctx, password, sizeof(password),
-	                         err) < 0)
-		return XC_ERR;
-	req = xc_request_new(s->from_server);
-	xc_request_export_pfx(req, thumb, password);
-	rc = call1(ctx, s->from_server, req, &json, err);
-	if (rc == 0)
-		rc = xc_result_string(&pfx, json, "pfx", err);
+	rc = export_pfx(ctx, s->from_server, thumb, password, &pfx, err);
 	if (rc == 0)
 		rc = xc_pfx_to_pem(pfx, password, &chain, &key, got, err);
 	if (rc == 0 && strcasecmp(got, thumb) != 0)
@@ -412,16 +422,9 @@ static int run_lb_update(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		        ctx->world->ctx, s->lb, c->domains.v[0].v, chain, key,
 		        res->detail, sizeof(res->detail), err);
 	memset(password, 0, sizeof(password));
-	if (pfx) {
-		memset(pfx, 0, strlen(pfx));
-		free(pfx);
-	}
-	if (key) {
-		memset(key, 0, strlen(key));
-		free(key);
-	}
+	wipe_free(pfx);
+	wipe_free(key);
 	free(chain);
-	free(json);
 	return rc;
 }
 
