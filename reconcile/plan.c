@@ -573,21 +573,14 @@ static bool plan_served(struct certplan *cp, int first_step)
 		    xc_url_parse(ep, "https smtp imap pop3 imaps pop3s", &u,
 		                 why, sizeof(why))) {
 			char host[300];
+			unsigned port;
 
-			if (via[0]) {
-				const char *close = strchr(via, ']');
-				const char *colon = strrchr(via, ':');
-
-				snprintf(host, sizeof(host), "%s",
-				         via[0] == '[' ? via + 1 : via);
-				if (via[0] == '[' && close)
-					host[close - via - 1] = '\0';
-				else if (colon && strchr(via, ':') == colon)
-					host[colon - via] = '\0';
-			} else {
+			if (!via[0])
 				snprintf(host, sizeof(host), "%s", u.host);
-			}
-			t = server_of_host(cp, host);
+			if (!via[0] ||
+			    xc_host_port_split(via, host, sizeof(host), &port,
+			                       why, sizeof(why)))
+				t = server_of_host(cp, host);
 		}
 		if (t >= 0 && strcmp(u.scheme, "https") == 0 &&
 		    (c->services_mask & XC_SVC_IIS)) {

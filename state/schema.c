@@ -142,45 +142,11 @@ static bool check_path(const char *v, char *why, size_t size)
  * or the address a verify endpoint is probed at. */
 static bool check_dns_server(const char *v, char *why, size_t size)
 {
-	const char *h = v;
-	const char *port = NULL;
 	char host[256];
-	size_t n;
+	unsigned port;
 
-	if (*v == '[') {
-		const char *close = strchr(v, ']');
-
-		if (!close || (close[1] && close[1] != ':')) {
-			snprintf(why, size,
-			         "'%.80s' is not ADDR, ADDR:PORT or [V6]:PORT",
-			         v);
-			return false;
-		}
-		h = v + 1;
-		n = (size_t)(close - h);
-		port = close[1] ? close + 2 : NULL;
-	} else if (strchr(v, ':') && strchr(v, ':') == strrchr(v, ':')) {
-		n = (size_t)(strchr(v, ':') - v);
-		port = strchr(v, ':') + 1;
-	} else {
-		n = strlen(v);
-	}
-	if (port) {
-		char *end;
-		long p = strtol(port, &end, 10);
-
-		if (!*port || *end || p < 1 || p > 65535) {
-			snprintf(why, size, "bad port in '%.80s'", v);
-			return false;
-		}
-	}
-	if (n == 0 || n >= sizeof(host)) {
-		snprintf(why, size, "no host in '%.80s'", v);
-		return false;
-	}
-	memcpy(host, h, n);
-	host[n] = '\0';
-	return check_host(host, why, size);
+	return xc_host_port_split(v, host, sizeof(host), &port, why, size) &&
+	       check_host(host, why, size);
 }
 
 /* "HOST:PORT" or "[V6]:PORT": an endpoint to connect to, port required

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "state/dnsname.h"
@@ -181,5 +182,50 @@ bool xc_verify_entry_split(const char *entry, char *url, char *via, size_t size)
 	memcpy(url, entry, n);
 	url[n] = '\0';
 	snprintf(via, size, "%s", at ? at + 5 : "");
+	return true;
+}
+
+bool xc_host_port_split(const char *s, char *host, size_t size, unsigned *port,
+                        char *why, size_t size_why)
+{
+	const char *h = s;
+	const char *p = NULL;
+	size_t n;
+
+	*port = 0;
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || (close[1] && close[1] != ':')) {
+			snprintf(why, size_why,
+			         "'%.80s' is not ADDR, ADDR:PORT or [V6]:PORT",
+			         s);
+			return false;
+		}
+		h = s + 1;
+		n = (size_t)(close - h);
+		p = close[1] ? close + 2 : NULL;
+	} else if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
+		n = (size_t)(strchr(s, ':') - s);
+		p = strchr(s, ':') + 1;
+	} else {
+		n = strlen(s);
+	}
+	if (p) {
+		char *end;
+		long v = strtol(p, &end, 10);
+
+		if (!*p || *end || v < 1 || v > 65535) {
+			snprintf(why, size_why, "bad port in '%.80s'", s);
+			return false;
+		}
+		*port = (unsigned)v;
+	}
+	if (n == 0 || n >= size) {
+		snprintf(why, size_why, "no host in '%.80s'", s);
+		return false;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
 	return true;
 }

@@ -37,6 +37,16 @@ bool xc_url_parse(const char *s, const char *schemes, struct xc_url *out,
 bool xc_verify_entry_split(const char *entry, char *url, char *via,
                            size_t size);
 
+/*
+ * "HOST", "HOST:PORT" or "[V6]:PORT" (a DNS server, the address after a
+ * verify entry's "via"): the host without brackets into host (size bytes)
+ * and the port, 0 when none is written.  False with the reason in why
+ * (size_why bytes) when it has no such shape; the host itself is the
+ * caller's to check.
+ */
+bool xc_host_port_split(const char *s, char *host, size_t size, unsigned *port,
+                        char *why, size_t size_why);
+
 /* The well-known port of a scheme, or 0. */
 unsigned xc_url_default_port(const char *scheme);
 

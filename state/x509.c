@@ -416,8 +416,8 @@ int xc_pfx_to_pem(const char *pfx_b64, const char *password, char **chain_pem,
 			xc_thumbprint(c, (size_t)n, thumb);
 		OPENSSL_free(c);
 	}
-	/* PKCS12_parse hands the rest of the chain back in reverse order
-	 * on some versions: put each after the one it signed. */
+	/* The rest of the chain in issuing order, each after the one it
+	 * signed, as HAProxy and NGINX want it: a PFX keeps no order. */
 	if (!PEM_write_bio_X509(cb, cert))
 		rc = XC_ERR;
 	{

@@ -194,12 +194,15 @@ int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
 		{
 			struct xc_probe_result *rr =
 			        xc_xcalloc(m + 1, sizeof(*rr));
+			size_t k = 0;
 
+			/* Each result goes to its endpoint's slot in r,
+			 * which owns it from then on. */
 			rc = xc_probe_run(t, m, &opts, rr, err);
-			for (i = 0, m = 0; rc == 0 && i < n; i++) {
+			for (i = 0; rc == 0 && i < n; i++) {
 				if (good[i])
 					continue;
-				r[i] = rr[m++];
+				r[i] = rr[k++];
 				if (r[i].served &&
 				    strcasecmp(r[i].thumbprint, thumbprint) ==
 				            0) {
@@ -207,9 +210,8 @@ int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
 					left--;
 				}
 			}
-			if (rc < 0)
-				for (i = 0; i < m; i++)
-					xc_probe_result_release(&rr[i]);
+			for (k = 0; rc < 0 && k < m; k++)
+				xc_probe_result_release(&rr[k]);
 			free(rr);
 		}
 		if (rc < 0 || !left)
