@@ -14,6 +14,7 @@
 #include "providers/acme/ari.h"
 #include "providers/acme/issue.h"
 #include "state/config.h"
+#include "state/sanitize.h"
 #include "state/secret.h"
 #include "state/store.h"
 #include "state/xalloc.h"
@@ -542,8 +543,12 @@ static int ari(struct xc_ctx *ctx, struct acme_args *a)
 		       info.cert_id, t1, t2, t3, t4,
 		       info.from_store ? "answered from the state directory"
 		                       : "asked the CA now");
-		if (info.explanation[0])
-			printf("explanation %s\n", info.explanation);
+		/* The CA's words: sanitized. */
+		if (info.explanation[0]) {
+			fputs("explanation ", stdout);
+			xc_sanitize_fputs(info.explanation, stdout, 0);
+			putchar('\n');
+		}
 	}
 	code = XC_EXIT_OK;
 out:

@@ -10,6 +10,7 @@
 #include "cmd/output.h"
 #include "providers/lb/lb.h"
 #include "state/config.h"
+#include "state/sanitize.h"
 
 enum {
 	OPT_CHAIN = 100,
@@ -124,11 +125,16 @@ static int status(const struct xc_ctx *ctx, const struct xc_config *cfg)
 				                  "message", err.msg));
 			json_array_append_new(arr, o);
 		} else if (rc == 0) {
-			printf("%-*s  %-7s  %-40s  %s\n", nw, lb->name.v, kind,
-			       thumb, at);
+			printf("%-*s  %-7s  %-40s  ", nw, lb->name.v, kind,
+			       thumb);
+			xc_sanitize_fputs(at, stdout, 0);
+			putchar('\n');
 		} else {
-			printf("%-*s  %-7s  error: %s\n", nw, lb->name.v,
-			       kind ? kind : "?", err.msg);
+			/* The error may quote what the load balancer said. */
+			printf("%-*s  %-7s  error: ", nw, lb->name.v,
+			       kind ? kind : "?");
+			xc_sanitize_fputs(err.msg, stdout, 0);
+			putchar('\n');
 		}
 	}
 	if (ctx->format == XC_FMT_JSON) {
@@ -196,7 +202,9 @@ static int update(const struct xc_ctx *ctx, const struct xc_config *cfg,
 		fputc('\n', stdout);
 		json_decref(doc);
 	} else {
-		printf("%s\n", detail);
+		/* The detail may quote what the load balancer said. */
+		xc_sanitize_fputs(detail, stdout, 0);
+		putchar('\n');
 	}
 	return XC_EXIT_OK;
 }

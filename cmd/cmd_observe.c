@@ -13,6 +13,7 @@
 #include "providers/probe/served.h"
 #include "providers/issuers.h"
 #include "state/obsfile.h"
+#include "state/sanitize.h"
 #include "state/store.h"
 #include "state/services.h"
 #include "state/x509.h"
@@ -104,24 +105,33 @@ static void where_bound(const struct xc_observation *o,
 	free(tls);
 }
 
+/* Everything below but the dates and numbers is what the agents said, so
+ * every string goes through the sanitizer; z is emptied per server. */
 static void print_text(const struct xc_observation *o)
 {
 	long long now = (long long)time(NULL);
+	struct xc_sanitize_pool z;
 	size_t i;
 	size_t j;
 
+	xc_sanitize_pool_init(&z, 0);
 	for (i = 0; i < o->nservers; i++) {
 		const struct xc_server_obs *so = &o->servers[i];
 		const struct xc_obs_server *s = &so->obs;
 
+		xc_sanitize_pool_release(&z);
 		if (!so->ok) {
-			printf("%s  not observed: %s\n\n", so->server->name.v,
-			       so->err.msg);
+			printf("%s  not observed: %s\n\n",
+			       xc_sanitize_str(&z, so->server->name.v),
+			       xc_sanitize_str(&z, so->err.msg));
 			continue;
 		}
-		printf("%s  %s  %s %s  (%.2f s)\n", s->name, s->fqdn,
+		printf("%s  %s  %s %s  (%.2f s)\n",
+		       xc_sanitize_str(&z, s->name),
+		       xc_sanitize_str(&z, s->fqdn),
 		       s->role == XC_ROLE_EDGE ? "Edge" : "Mailbox",
-		       s->version ? s->version : "", so->seconds);
+		       s->version ? xc_sanitize_str(&z, s->version) : "",
+		       so->seconds);
 		for (j = 0; j < s->ncerts; j++) {
 			const struct xc_obs_cert *c = &s->certs[j];
 			char svc[100];
@@ -135,54 +145,71 @@ static void print_text(const struct xc_observation *o)
 			strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 			xc_services_format(c->services, svc, sizeof(svc));
 			where_bound(o, s, c, bound, sizeof(bound));
-			printf("  %s  %-24s in use: %s\n", c->x.thumbprint, svc,
-			       bound);
+			printf("  %s  %-24s in use: %s\n",
+			       xc_sanitize_str(&z, c->x.thumbprint), svc,
+			       xc_sanitize_str(&z, bound));
 			printf("      %s  \"%s\"  expires %s (%lld days)%s\n",
-			       c->subject, c->friendly_name, date, days,
-			       c->self_signed ? "  self-signed" : "");
+			       xc_sanitize_str(&z, c->subject),
+			       xc_sanitize_str(&z, c->friendly_name), date,
+			       days, c->self_signed ? "  self-signed" : "");
 			if (!c->self_signed)
-				printf("      issuer %s\n", c->issuer);
+				printf("      issuer %s\n",
+				       xc_sanitize_str(&z, c->issuer));
 		}
 		for (j = 0; j < s->nrequests; j++)
 			printf("  %s  pending request  %s  \"%s\"\n",
-			       s->requests[j].thumbprint,
-			       s->requests[j].subject,
+			       xc_sanitize_str(&z, s->requests[j].thumbprint),
+			       xc_sanitize_str(&z, s->requests[j].subject),
 			       s->requests[j].friendly_name
-			               ? s->requests[j].friendly_name
+			               ? xc_sanitize_str(
+			                         &z,
+			                         s->requests[j].friendly_name)
 			               : "");
 		putchar('\n');
 	}
+	xc_sanitize_pool_release(&z);
 	if (!o->org_ok) {
-		printf("organisation: not observed: %s\n", o->org_err.msg);
+		printf("organisation: not observed: %s\n",
+		       xc_sanitize_str(&z, o->org_err.msg));
+		xc_sanitize_pool_release(&z);
 		return;
 	}
-	printf("organisation (asked of %s)\n", o->org_from->name.v);
+	printf("organisation (asked of %s)\n",
+	       xc_sanitize_str(&z, o->org_from->name.v));
 	for (j = 0; j < o->org.nsconns; j++)
-		printf("  send connector %s: %s\n", o->org.sconns[j].name,
-		       o->org.sconns[j].tls_name ? o->org.sconns[j].tls_name
-		                                 : "(no TlsCertificateName)");
+		printf("  send connector %s: %s\n",
+		       xc_sanitize_str(&z, o->org.sconns[j].name),
+		       o->org.sconns[j].tls_name
+		               ? xc_sanitize_str(&z, o->org.sconns[j].tls_name)
+		               : "(no TlsCertificateName)");
 	if (o->org.hybrid)
 		printf("  hybrid configuration: %s\n",
-		       o->org.hybrid_tls_name ? o->org.hybrid_tls_name
-		                              : "(no TlsCertificateName)");
+		       o->org.hybrid_tls_name
+		               ? xc_sanitize_str(&z, o->org.hybrid_tls_name)
+		               : "(no TlsCertificateName)");
 	else
 		printf("  no hybrid configuration\n");
+	xc_sanitize_pool_release(&z);
 }
 
 /* What the verify endpoints and load balancers serve. */
 static void print_served(const struct xc_observation *o)
 {
+	struct xc_sanitize_pool z;
 	size_t j;
 
+	xc_sanitize_pool_init(&z, 0);
 	for (j = 0; j < o->nserved; j++) {
 		const struct xc_served *v = &o->served[j];
 
 		if (!j)
 			printf("served\n");
-		printf("  %s %s %s: %s%s\n", v->cert,
-		       v->lb ? "load balancer" : "endpoint", v->what,
-		       v->ok ? "" : "not seen: ",
-		       v->ok ? v->thumbprint : v->error);
+		/* A probe's error quotes what the server said. */
+		printf("  %s %s %s: %s%s\n", xc_sanitize_str(&z, v->cert),
+		       v->lb ? "load balancer" : "endpoint",
+		       xc_sanitize_str(&z, v->what), v->ok ? "" : "not seen: ",
+		       xc_sanitize_str(&z, v->ok ? v->thumbprint : v->error));
+		xc_sanitize_pool_release(&z);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include "cmd/session.h"
 #include "reconcile/plan.h"
 #include "state/obsfile.h"
+#include "state/sanitize.h"
 #include "state/services.h"
 #include "state/store.h"
 
@@ -73,13 +74,19 @@ void xc_plan_print_text(const struct xc_plan *p,
                         const struct xc_cmd_source *src, const char *org,
                         const char *title, FILE *fp, bool color)
 {
+	/* Names, reasons and notes carry what the agents said: every one
+	 * goes through the sanitizer (state/sanitize.h). */
+	struct xc_sanitize_pool z;
 	const char *last = NULL;
 	size_t i;
 	size_t j;
 
-	fprintf(fp, "excert %s for %s, from %s", title, org, src->label);
+	xc_sanitize_pool_init(&z, 0);
+	fprintf(fp, "excert %s for %s, from %s", title,
+	        xc_sanitize_str(&z, org), xc_sanitize_str(&z, src->label));
 	if (src->commit[0])
-		fprintf(fp, " at commit %.12s%s", src->commit,
+		fprintf(fp, " at commit %.12s%s",
+		        xc_sanitize_str(&z, src->commit),
 		        src->dirty ? " (file modified in the work tree)" : "");
 	fprintf(fp, "\n");
 	for (i = 0; i < p->nsteps; i++) {
@@ -92,18 +99,22 @@ void xc_plan_print_text(const struct xc_plan *p,
 		const char *off = color ? "\033[0m" : "";
 
 		if (!last || strcmp(last, s->cert) != 0) {
-			fprintf(fp, "\ncertificate %s\n", s->cert);
+			fprintf(fp, "\ncertificate %s\n",
+			        xc_sanitize_str(&z, s->cert));
 			last = s->cert;
 		}
 		fprintf(fp, "  %s%c %2d %-13s%s %-14s %s", on, sym, s->id,
-		        xc_step_kind_names[s->kind], off, target_of(s),
-		        s->reason);
+		        xc_step_kind_names[s->kind], off,
+		        xc_sanitize_str(&z, target_of(s)),
+		        xc_sanitize_str(&z, s->reason));
 		if (s->thumbprint[0])
-			fprintf(fp, " [%.12s...]", s->thumbprint);
+			fprintf(fp, " [%.12s...]",
+			        xc_sanitize_str(&z, s->thumbprint));
 		if (s->kind == XC_STEP_SET_CONNECTOR ||
 		    s->kind == XC_STEP_SET_HYBRID)
 			fprintf(fp, " -> %s",
-			        s->value ? s->value : "(known after apply)");
+			        s->value ? xc_sanitize_str(&z, s->value)
+			                 : "(known after apply)");
 		if (s->ndeps) {
 			fprintf(fp, " (after");
 			for (j = 0; j < s->ndeps; j++)
@@ -120,7 +131,7 @@ void xc_plan_print_text(const struct xc_plan *p,
 	if (p->nnotes)
 		fprintf(fp, "\nnotes:\n");
 	for (i = 0; i < p->nnotes; i++)
-		fprintf(fp, "  %s\n", p->notes[i]);
+		fprintf(fp, "  %s\n", xc_sanitize_str(&z, p->notes[i]));
 	if (p->nsteps)
 		fprintf(fp, "\nPlan: %zu step%s, %zu destructive.\n", p->nsteps,
 		        p->nsteps == 1 ? "" : "s", xc_plan_destructive(p));
@@ -136,19 +147,27 @@ void xc_plan_print_text(const struct xc_plan *p,
 	else
 		fprintf(fp,
 		        "\nNo changes: the organisation is as excert.yaml says.\n");
+	xc_sanitize_pool_release(&z);
 }
 
 void xc_plan_print_markdown(const struct xc_plan *p,
                             const struct xc_cmd_source *src, const char *org,
                             FILE *fp)
 {
+	/* Table cells and notes: '|' and '\' escaped too.  In code spans,
+	 * where Markdown shows backslashes as they are, controls only. */
+	struct xc_sanitize_pool z;
+	struct xc_sanitize_pool code;
 	size_t i;
 	size_t j;
 
-	fprintf(fp, "### excert plan for %s\n\n", org);
-	fprintf(fp, "From `%s`%s%.12s%s.\n\n", src->label,
-	        src->commit[0] ? " at commit `" : "", src->commit,
-	        src->commit[0] ? "`" : "");
+	xc_sanitize_pool_init(&z, XC_SANITIZE_MARKDOWN);
+	xc_sanitize_pool_init(&code, 0);
+	fprintf(fp, "### excert plan for %s\n\n", xc_sanitize_str(&z, org));
+	fprintf(fp, "From `%s`%s%.12s%s.\n\n",
+	        xc_sanitize_str(&code, src->label),
+	        src->commit[0] ? " at commit `" : "",
+	        xc_sanitize_str(&code, src->commit), src->commit[0] ? "`" : "");
 	if (!p->nsteps) {
 		fprintf(fp,
 		        p->blocked
@@ -166,7 +185,9 @@ void xc_plan_print_markdown(const struct xc_plan *p,
 			        s->destructive ? "**" : "",
 			        xc_step_kind_names[s->kind],
 			        s->destructive ? "** (destructive)" : "",
-			        s->cert, target_of(s), s->reason);
+			        xc_sanitize_str(&z, s->cert),
+			        xc_sanitize_str(&z, target_of(s)),
+			        xc_sanitize_str(&z, s->reason));
 			for (j = 0; j < s->ndeps; j++)
 				fprintf(fp, "%s%d", j ? ", " : " ", s->deps[j]);
 			fprintf(fp, " |\n");
@@ -175,7 +196,10 @@ void xc_plan_print_markdown(const struct xc_plan *p,
 		        xc_plan_destructive(p));
 	}
 	for (i = 0; i < p->nnotes; i++)
-		fprintf(fp, "%s- %s\n", i ? "" : "\nNotes:\n\n", p->notes[i]);
+		fprintf(fp, "%s- %s\n", i ? "" : "\nNotes:\n\n",
+		        xc_sanitize_str(&z, p->notes[i]));
+	xc_sanitize_pool_release(&code);
+	xc_sanitize_pool_release(&z);
 }
 
 /* plan -o: the plan with what apply PLAN will check. */

@@ -11,6 +11,7 @@
 #include "cmd/output.h"
 #include "providers/probe/probe.h"
 #include "state/duration.h"
+#include "state/sanitize.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -109,20 +110,25 @@ static void iso(long long t, char *out, size_t size)
 		snprintf(out, size, "%lld", t);
 }
 
+/* The certificate's names, the protocol and every error quote what the
+ * server sent: all of it goes through the sanitizer. */
 static void print_text(char **urls, const struct xc_probe_result *r, size_t n,
                        long long now)
 {
+	struct xc_sanitize_pool z;
 	int uw = (int)strlen("ENDPOINT");
 	int cw = (int)strlen("SUBJECT");
 	size_t i;
 
+	xc_sanitize_pool_init(&z, 0);
 	for (i = 0; i < n; i++) {
-		int l = (int)strlen(urls[i]);
+		int l = (int)strlen(xc_sanitize_str(&z, urls[i]));
 
 		if (l > uw)
 			uw = l < 60 ? l : 60;
 		if (r[i].served) {
-			l = (int)strlen(r[i].subject_cn) + 3;
+			l = (int)strlen(xc_sanitize_str(&z, r[i].subject_cn)) +
+			    3;
 			if (l > cw)
 				cw = l < 40 ? l : 40;
 		}
@@ -133,16 +139,21 @@ static void print_text(char **urls, const struct xc_probe_result *r, size_t n,
 		char cn[300];
 
 		if (!r[i].served) {
-			printf("%-*s  error: %s\n", uw, urls[i], r[i].err.msg);
+			printf("%-*s  error: %s\n", uw,
+			       xc_sanitize_str(&z, urls[i]),
+			       xc_sanitize_str(&z, r[i].err.msg));
 			continue;
 		}
-		snprintf(cn, sizeof(cn), "CN=%s", r[i].subject_cn);
+		snprintf(cn, sizeof(cn), "CN=%s",
+		         xc_sanitize_str(&z, r[i].subject_cn));
 		printf("%-*s  %-40s  %5lld  %-*s  %-8s  %-7s  %s\n", uw,
-		       urls[i], r[i].thumbprint, days_left(r[i].not_after, now),
-		       cw, cn, r[i].hostname_match ? "ok" : "mismatch",
-		       r[i].protocol,
+		       xc_sanitize_str(&z, urls[i]), r[i].thumbprint,
+		       days_left(r[i].not_after, now), cw, cn,
+		       r[i].hostname_match ? "ok" : "mismatch",
+		       xc_sanitize_str(&z, r[i].protocol),
 		       r[i].chain_verified ? "trusted" : "untrusted");
 	}
+	xc_sanitize_pool_release(&z);
 }
 
 static json_t *b64(const unsigned char *der, size_t len)

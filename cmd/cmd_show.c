@@ -9,6 +9,7 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "cmd/planfile.h"
+#include "state/sanitize.h"
 #include "state/store.h"
 
 const struct xc_opt xc_show_opts[] = {
@@ -104,13 +105,18 @@ int xc_cmd_show(struct xc_ctx *ctx, int argc, char **argv)
 		const char *when = json_string_value(json_object_get(
 		        json_object_get(sp.doc, "saved"), "planned_for"));
 
-		printf("Planned for %s", when ? when : "?");
+		/* A saved plan is a file from anywhere: as plan's printers,
+		 * its strings go through the sanitizer. */
+		fputs("Planned for ", stdout);
+		xc_sanitize_fputs(when ? when : "?", stdout, 0);
 		if (sp.ntargets) {
 			size_t i;
 
 			printf(", certificates");
-			for (i = 0; i < sp.ntargets; i++)
-				printf(" %s", sp.targets[i]);
+			for (i = 0; i < sp.ntargets; i++) {
+				putchar(' ');
+				xc_sanitize_fputs(sp.targets[i], stdout, 0);
+			}
 		}
 		printf("; apply checks %zu observed facts before it acts.\n",
 		       sp.nfacts);

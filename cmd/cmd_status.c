@@ -13,6 +13,7 @@
 #include "cmd/session.h"
 #include "reconcile/match.h"
 #include "reconcile/window.h"
+#include "state/sanitize.h"
 #include "state/services.h"
 #include "state/store.h"
 
@@ -71,10 +72,12 @@ static bool bound443(const struct xc_server_obs *so, const char *thumb)
  * holds: the newest usable certificate on any of its servers. */
 static void served_table(const struct xc_session *ss, bool json, json_t *doc)
 {
+	struct xc_sanitize_pool z;
 	json_t *rows = json_array();
 	size_t i;
 	size_t j;
 
+	xc_sanitize_pool_init(&z, 0);
 	for (i = 0; i < ss->obs.nserved; i++) {
 		const struct xc_served *v = &ss->obs.served[i];
 		const struct xc_cert *c = xc_config_cert(ss->cfg, v->cert);
@@ -110,13 +113,16 @@ static void served_table(const struct xc_session *ss, bool json, json_t *doc)
 		if (!i)
 			printf("\n%-16s %-36s %-40s %s\n", "CERTIFICATE",
 			       "SERVED BY", "THUMBPRINT", "WHICH IS");
-		printf("%-16s %-36s %-40s %s%s\n", v->cert, v->what,
-		       v->ok ? v->thumbprint : "-",
+		/* What a probe or a load balancer said: sanitized. */
+		printf("%-16s %-36s %-40s %s%s\n", xc_sanitize_str(&z, v->cert),
+		       xc_sanitize_str(&z, v->what),
+		       v->ok ? xc_sanitize_str(&z, v->thumbprint) : "-",
 		       !v->ok  ? "not seen: "
 		       : !want ? "not one Exchange holds"
 		       : same  ? "the one Exchange holds"
 		               : "NOT the one Exchange holds",
-		       v->ok ? "" : v->error);
+		       v->ok ? "" : xc_sanitize_str(&z, v->error));
+		xc_sanitize_pool_release(&z);
 	}
 	if (json)
 		json_object_set_new(doc, "served", rows);
@@ -229,6 +235,7 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 				continue;
 			}
 			{
+				struct xc_sanitize_pool z;
 				char d[24] = "-";
 				char renew[32] = "-";
 
@@ -240,12 +247,15 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 				else if (w)
 					ari_date(w->chosen, renew,
 					         sizeof(renew));
+				xc_sanitize_pool_init(&z, 0);
 				printf("%-16s %-8s %-40s %6s  %-10s %-24s %s\n",
-				       c->name.v, c->servers.v[j].v,
-				       x              ? x->x.thumbprint
+				       xc_sanitize_str(&z, c->name.v),
+				       xc_sanitize_str(&z, c->servers.v[j].v),
+				       x ? xc_sanitize_str(&z, x->x.thumbprint)
 				       : so && so->ok ? "(none)"
 				                      : "(not observed)",
 				       d, renew, svc, iis);
+				xc_sanitize_pool_release(&z);
 			}
 		}
 	}

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What excert prints: errors on stderr as "excert: error: ...". */
+/* What excert prints: errors on stderr as "excert: error: ...", every
+ * message through the sanitizer (state/sanitize.h), since messages quote
+ * what agents, CAs and probed servers said. */
 #ifndef XC_CMD_OUTPUT_H
 #define XC_CMD_OUTPUT_H
 

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "state/sanitize.h"
 #include "state/xalloc.h"
 
 #define RUNNING (-1)
@@ -57,15 +58,20 @@ static void draw_line(struct xc_progress *p, size_t i)
 	                 : st == XC_STEP_FAILED  ? "\033[1;31m"
 	                 : st == XC_STEP_PENDING ? "\033[2m"
 	                                         : "";
+	struct xc_sanitize_pool z;
 	char line[1024];
 	size_t width = (size_t)p->cols - 1;
 
+	/* A step's detail or error quotes what an agent said. */
+	xc_sanitize_pool_init(&z, 0);
 	snprintf(line, sizeof(line), "[%s] %3d %-13s %-14s %s", mark, s->id,
 	         xc_step_kind_names[s->kind],
-	         s->server ? s->server : (s->issuer ? s->issuer : "-"),
+	         xc_sanitize_str(&z, s->server ? s->server
+	                                       : (s->issuer ? s->issuer : "-")),
 	         st == RUNNING  ? "..."
-	         : p->detail[i] ? p->detail[i]
-	                        : s->cert);
+	         : p->detail[i] ? xc_sanitize_str(&z, p->detail[i])
+	                        : xc_sanitize_str(&z, s->cert));
+	xc_sanitize_pool_release(&z);
 	/* A wrapped line would throw the redrawing off by one. */
 	if (width < sizeof(line) && strlen(line) > width)
 		line[width] = '\0';
@@ -93,15 +99,21 @@ void xc_progress_step(struct xc_progress *p, const struct xc_step *s,
 	                                                    : res->detail;
 
 	if (!p->live) {
+		struct xc_sanitize_pool z;
+
+		/* A step's detail or error quotes what an agent said. */
+		xc_sanitize_pool_init(&z, 0);
 		if (!done)
 			fprintf(p->fp, "[%d/%zu] %s%s%s (%s) ...\n", s->id,
 			        p->plan->nsteps, xc_step_kind_names[s->kind],
 			        s->server ? " on " : "",
-			        s->server ? s->server : "", s->cert);
+			        s->server ? xc_sanitize_str(&z, s->server) : "",
+			        xc_sanitize_str(&z, s->cert));
 		else
 			fprintf(p->fp, "[%d/%zu] %s: %s\n", s->id,
 			        p->plan->nsteps, state_names[res->state],
-			        detail ? detail : "");
+			        detail ? xc_sanitize_str(&z, detail) : "");
+		xc_sanitize_pool_release(&z);
 		return;
 	}
 	if (i >= p->plan->nsteps)
