@@ -44,7 +44,7 @@ static long long now_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -527,13 +527,16 @@ void xc_acme_order_release(struct xc_acme_order *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* Fills o (whose url is set) from an order object. */
-static int order_parse(struct xc_acme_order *o, const json_t *v,
+/* Fills o (whose url is set) from an order object; asked is the number of
+ * names the order was placed for, 0 when not known here. */
+static int order_parse(struct xc_acme_order *o, const json_t *v, size_t asked,
                        struct xc_error *err)
 {
 	const char *status = json_string_value(json_object_get(v, "status"));
 	json_t *authz = json_object_get(v, "authorizations");
+	json_t *ids = json_object_get(v, "identifiers");
 	json_t *problem = json_object_get(v, "error");
+	size_t n = json_array_size(authz);
 	size_t i;
 
 	if (!status || !json_is_array(authz) ||
@@ -542,6 +545,20 @@ static int order_parse(struct xc_acme_order *o, const json_t *v,
 		        err, XC_EPROTO,
 		        "the order %s lacks its status, authorizations or finalize URL",
 		        o->url);
+	/* Each authorization is a request or more: a CA does not get to
+	 * make a run read ten thousand of them. */
+	if (json_is_array(ids) && asked == 0)
+		asked = json_array_size(ids);
+	if (asked > 0 && n > asked)
+		return xc_error_set(
+		        err, XC_EPROTO,
+		        "the order %s has %zu authorizations for %zu name%s: refused (at most one per name)",
+		        o->url, n, asked, asked == 1 ? "" : "s");
+	if (n > XC_ACME_MAX_NAMES)
+		return xc_error_set(
+		        err, XC_EPROTO,
+		        "the order %s has %zu authorizations: refused (at most %d)",
+		        o->url, n, XC_ACME_MAX_NAMES);
 	snprintf(o->status, sizeof(o->status), "%s", status);
 	for (i = 0; i < o->nauthz; i++)
 		free(o->authz[i]);
@@ -573,16 +590,17 @@ static int order_parse(struct xc_acme_order *o, const json_t *v,
 	return 0;
 }
 
-/* Reads the reply r to a request about the order o. */
+/* Reads the reply r to a request about the order o (asked: as for
+ * order_parse). */
 static int order_reply(struct xc_acme_order *o, const struct xc_acme_resp *r,
-                       struct xc_error *err)
+                       size_t asked, struct xc_error *err)
 {
 	json_t *v = parse_body(r, o->url, err);
 	int rc;
 
 	if (!v)
 		return err->code;
-	rc = order_parse(o, v, err);
+	rc = order_parse(o, v, asked, err);
 	json_decref(v);
 	return rc;
 }
@@ -636,7 +654,7 @@ int xc_acme_order_new(struct xc_acme *a, const char *const *domains, size_t n,
 		        a->new_order);
 	if (rc == 0) {
 		o->url = xc_xstrdup(r.location);
-		rc = order_reply(o, &r, err);
+		rc = order_reply(o, &r, n, err);
 	}
 	xc_acme_resp_release(&r);
 out:
@@ -660,33 +678,45 @@ int xc_acme_order_get(struct xc_acme *a, const char *url,
 	if (rc < 0 && r.status == 404)
 		rc = XC_ENOTFOUND;
 	if (rc == 0)
-		rc = order_reply(o, &r, err);
+		rc = order_reply(o, &r, 0, err);
 	xc_acme_resp_release(&r);
 	return rc;
 }
 
-/* How long to wait before polling again: the reply's Retry-After (capped),
- * else *backoff, which doubles up to 4 s.  XC_ETIMEOUT past the deadline. */
-static int poll_wait(const struct xc_acme_resp *r, long long *backoff,
-                     long long deadline, const char *what, struct xc_error *err)
+long long xc_acme_poll_delay(const char *retry_after, long long now,
+                             long long *backoff, long long left_ms)
 {
 	long long secs;
 	long long ms;
 
-	if (xc_acme_retry_after(r->retry_after, (long long)time(NULL), &secs) ==
-	    0) {
-		ms = secs * 1000;
-		if (ms > XC_ACME_POLL_CAP_MS)
-			ms = XC_ACME_POLL_CAP_MS;
+	if (retry_after && retry_after[0] &&
+	    xc_acme_retry_after(retry_after, now, &secs) == 0) {
+		ms = secs > XC_ACME_POLL_CAP_MS / 1000 ? XC_ACME_POLL_CAP_MS
+		                                       : secs * 1000;
+		if (ms < XC_ACME_POLL_MIN_MS)
+			ms = XC_ACME_POLL_MIN_MS;
 	} else {
 		ms = *backoff;
 		*backoff = *backoff * 2 > 4000 ? 4000 : *backoff * 2;
 	}
-	if (now_ms() + ms > deadline)
+	if (ms > left_ms)
+		ms = left_ms > 0 ? left_ms : 0;
+	return ms;
+}
+
+/* Waits before polling again (xc_acme_poll_delay); XC_ETIMEOUT once the
+ * deadline has passed. */
+static int poll_wait(const struct xc_acme_resp *r, long long *backoff,
+                     long long deadline, const char *what, struct xc_error *err)
+{
+	long long left = deadline - now_ms();
+
+	if (left <= 0)
 		return xc_error_set(err, XC_ETIMEOUT,
 		                    "%s: still not done after %lld s", what,
 		                    XC_ACME_POLL_DEADLINE_MS / 1000);
-	sleep_ms(ms);
+	sleep_ms(xc_acme_poll_delay(r->retry_after, (long long)time(NULL),
+	                            backoff, left));
 	if (xc_acme_interrupted())
 		return xc_error_set(err, XC_ERR, "%s: interrupted", what);
 	return 0;
@@ -712,7 +742,7 @@ int xc_acme_order_wait(struct xc_acme *a, struct xc_acme_order *o,
 		rc = post(a, o->url, NULL, false, NULL, "reading the order", &r,
 		          NULL, 0, err);
 		if (rc == 0)
-			rc = order_reply(o, &r, err);
+			rc = order_reply(o, &r, 0, err);
 		if (rc < 0) {
 			xc_acme_resp_release(&r);
 			return rc;
@@ -737,7 +767,7 @@ int xc_acme_finalize(struct xc_acme *a, struct xc_acme_order *o,
 	          &r, NULL, 0, err);
 	free(payload);
 	if (rc == 0)
-		rc = order_reply(o, &r, err);
+		rc = order_reply(o, &r, 0, err);
 	xc_acme_resp_release(&r);
 	return rc;
 }

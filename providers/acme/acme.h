@@ -42,9 +42,17 @@
 #define XC_ACME_BADNONCE_RETRIES 20
 
 /* Longest wait for one authorization or order to leave "pending" or
- * "processing", and the longest single wait a Retry-After may ask. */
+ * "processing", the longest single wait a Retry-After may ask, and the
+ * shortest (a CA saying "Retry-After: 0" is not polled in a loop). */
 #define XC_ACME_POLL_DEADLINE_MS (10LL * 60 * 1000)
 #define XC_ACME_POLL_CAP_MS (60LL * 1000)
+#define XC_ACME_POLL_MIN_MS 1000LL
+
+/* The most names (authorizations) one order may have: the most SANs the
+ * public CAs allow.  An order with more authorizations than that, or than
+ * it has identifiers (RFC 8555 §7.1.3: one per identifier), is refused
+ * before any of them is read. */
+#define XC_ACME_MAX_NAMES 100
 
 struct xc_acme_config {
 	const char *directory_url;     /* https:// */
@@ -112,8 +120,19 @@ int xc_acme_order_new(struct xc_acme *a, const char *const *domains, size_t n,
 int xc_acme_order_get(struct xc_acme *a, const char *url,
                       struct xc_acme_order *o, struct xc_error *err);
 
-/* Polls o while it is "pending" or "processing", honouring Retry-After.
- * 0 with o updated (any other status), or XC_ETIMEOUT or another error. */
+/*
+ * How long to wait before the next poll, in ms: the reply's Retry-After
+ * (retry_after as sent, "" for none; now in seconds since the epoch, for
+ * an HTTP-date) held between XC_ACME_POLL_MIN_MS and XC_ACME_POLL_CAP_MS,
+ * or without one *backoff, which then doubles up to 4 s; never more than
+ * left_ms, the time left before the wait's deadline.  Pure, for the tests.
+ */
+long long xc_acme_poll_delay(const char *retry_after, long long now,
+                             long long *backoff, long long left_ms);
+
+/* Polls o while it is "pending" or "processing", honouring Retry-After as
+ * xc_acme_poll_delay says.  0 with o updated (any other status), or
+ * XC_ETIMEOUT or another error. */
 int xc_acme_order_wait(struct xc_acme *a, struct xc_acme_order *o,
                        struct xc_error *err);
 

@@ -135,8 +135,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* Copies a header's value, without surrounding blanks, into out. */
-static void header_value(const char *v, size_t n, char *out, size_t size)
+/* Copies a header's value, without surrounding blanks, into out, and
+ * returns its length; when that is size or more, nothing is copied. */
+static size_t header_value(const char *v, size_t n, char *out, size_t size)
 {
 	while (n > 0 && (*v == ' ' || *v == '\t')) {
 		v++;
@@ -145,25 +146,31 @@ static void header_value(const char *v, size_t n, char *out, size_t size)
 	while (n > 0 && isspace((unsigned char)v[n - 1]))
 		n--;
 	if (n >= size)
-		n = size - 1;
+		return n;
 	memcpy(out, v, n);
 	out[n] = '\0';
+	return n;
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
 	static const struct {
 		const char *name;
+		const char *words; /* for the message */
 		size_t off;
 		size_t size;
 	} want[] = {
-	        {"replay-nonce:", offsetof(struct xc_acme_resp, nonce),
+	        {"replay-nonce:", "Replay-Nonce",
+	         offsetof(struct xc_acme_resp, nonce),
 	         sizeof(((struct xc_acme_resp *)0)->nonce)},
-	        {"location:", offsetof(struct xc_acme_resp, location),
+	        {"location:", "Location",
+	         offsetof(struct xc_acme_resp, location),
 	         sizeof(((struct xc_acme_resp *)0)->location)},
-	        {"retry-after:", offsetof(struct xc_acme_resp, retry_after),
+	        {"retry-after:", "Retry-After",
+	         offsetof(struct xc_acme_resp, retry_after),
 	         sizeof(((struct xc_acme_resp *)0)->retry_after)},
-	        {"content-type:", offsetof(struct xc_acme_resp, content_type),
+	        {"content-type:", "Content-Type",
+	         offsetof(struct xc_acme_resp, content_type),
 	         sizeof(((struct xc_acme_resp *)0)->content_type)},
 	};
 	struct xc_acme_resp *r = arg;
@@ -172,10 +179,19 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		size_t k = strlen(want[i].name);
+		size_t got;
 
-		if (len > k && strncasecmp(data, want[i].name, k) == 0)
-			header_value(data + k, len - k, (char *)r + want[i].off,
-			             want[i].size);
+		if (len <= k || strncasecmp(data, want[i].name, k) != 0)
+			continue;
+		got = header_value(data + k, len - k, (char *)r + want[i].off,
+		                   want[i].size);
+		if (got >= want[i].size) {
+			/* Never cut: curl stops with CURLE_WRITE_ERROR. */
+			r->too_long = want[i].words;
+			r->too_long_len = got;
+			r->too_long_max = want[i].size - 1;
+			return 0;
+		}
 	}
 	return len;
 }
@@ -238,6 +254,12 @@ int xc_acme_http_do(struct xc_acme_http *h, enum xc_acme_method method,
 		if (cc == CURLE_ABORTED_BY_CALLBACK)
 			return xc_error_set(err, XC_ERR,
 			                    "interrupted (talking to %s)", url);
+		if (cc == CURLE_WRITE_ERROR && resp->too_long)
+			return xc_error_set(
+			        err, XC_EPROTO,
+			        "the reply from %s has a %s header of %zu bytes, more than the %zu excert takes",
+			        url, resp->too_long, resp->too_long_len,
+			        resp->too_long_max);
 		if (cc == CURLE_WRITE_ERROR)
 			return xc_error_set(
 			        err, XC_EIO,

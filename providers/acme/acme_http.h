@@ -28,6 +28,11 @@ enum xc_acme_method {
 	XC_ACME_POST, /* a JWS body, application/jose+json */
 };
 
+/*
+ * The headers kept are copied into fixed buffers; one longer than its
+ * buffer (a Location of more than 2,047 bytes, ...) is never cut: the
+ * transfer stops there and xc_acme_http_do fails naming the header.
+ */
 struct xc_acme_resp {
 	long status;            /* HTTP status */
 	struct xc_buf body;     /* at most 1 MiB */
@@ -35,6 +40,9 @@ struct xc_acme_resp {
 	char location[2048];    /* Location, or "" */
 	char retry_after[128];  /* Retry-After as sent, or "" */
 	char content_type[128]; /* Content-Type, or "" */
+	const char *too_long;   /* the header that did not fit, or NULL */
+	size_t too_long_len;    /* ... its length */
+	size_t too_long_max;    /* ... and the most that fits */
 };
 
 /* Counters of a handle, for EXCERT_PROFILE and the tests. */
@@ -58,9 +66,10 @@ void xc_acme_http_free(struct xc_acme_http *h);
 /*
  * One request.  body is the JWS for POST, NULL otherwise; accept is the
  * Accept header or NULL.  Returns 0 when a response arrived (any status:
- * the caller reads resp->status), or XC_EIO when none did (name
- * resolution, connection, TLS verification, timeout), with err naming
- * the URL and curl's reason.  resp is initialised here; release it in both
+ * the caller reads resp->status), XC_EIO when none did (name resolution,
+ * connection, TLS verification, timeout), with err naming the URL and
+ * curl's reason, or XC_EPROTO when a header kept was too long for its
+ * buffer.  resp is initialised here; release it in both
  * cases.
  */
 int xc_acme_http_do(struct xc_acme_http *h, enum xc_acme_method method,

@@ -29,8 +29,14 @@ struct token {
 };
 
 struct xc_http01 {
-	/* webroot */
+	/* webroot: every file operation is relative to these descriptors,
+	 * opened one component at a time without following a symbolic link,
+	 * so that a link planted in the webroot (before or during the run)
+	 * never sends a write or a delete elsewhere. */
 	char *webroot;
+	int root_fd;         /* DIR (followed: the user named it) */
+	int wellknown_fd;    /* DIR/.well-known */
+	int challenge_fd;    /* DIR/.well-known/acme-challenge */
 	bool made_wellknown; /* we made DIR/.well-known */
 	bool made_challenge; /* we made DIR/.well-known/acme-challenge */
 	/* listener */
@@ -50,6 +56,7 @@ static struct xc_http01 *alloc(void)
 	struct xc_http01 *h = xc_xcalloc(1, sizeof(*h));
 
 	h->fd = -1;
+	h->root_fd = h->wellknown_fd = h->challenge_fd = -1;
 	h->stop[0] = h->stop[1] = -1;
 	pthread_mutex_init(&h->lock, NULL);
 	return h;
@@ -57,7 +64,9 @@ static struct xc_http01 *alloc(void)
 
 /* ---- webroot ---- */
 
-static char *challenge_dir(const struct xc_http01 *h, const char *token)
+/* The path of a token's file (or of the directory, token NULL), for
+ * messages only: files are reached through challenge_fd. */
+static char *challenge_path(const struct xc_http01 *h, const char *token)
 {
 	struct xc_buf b;
 
@@ -67,62 +76,109 @@ static char *challenge_dir(const struct xc_http01 *h, const char *token)
 	return xc_buf_detach(&b, NULL);
 }
 
+/*
+ * The directory name under the directory parent_fd (whose path is
+ * parent), made 0755 when missing (*made set), opened without following a
+ * symbolic link.  The descriptor, or -1 with err set.
+ */
+static int open_component(int parent_fd, const char *parent, const char *name,
+                          bool *made, struct xc_error *err)
+{
+	struct stat st;
+	int fd;
+	int e;
+
+	if (mkdirat(parent_fd, name, 0755) == 0)
+		*made = true;
+	else if (errno != EEXIST)
+		return xc_error_set(err, XC_EIO, "cannot make %s/%s: %s",
+		                    parent, name, strerror(errno));
+	fd = openat(parent_fd, name,
+	            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	e = errno;
+	if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return xc_error_set(
+		        err, XC_EINVAL,
+		        "%s/%s is a symbolic link: refusing to follow it for http-01 (make it a directory)",
+		        parent, name);
+	return xc_error_set(err, XC_EIO, "cannot open %s/%s: %s", parent, name,
+	                    e == ENOTDIR ? "not a directory" : strerror(e));
+}
+
 int xc_http01_webroot(struct xc_http01 **out, const char *webroot,
                       struct xc_error *err)
 {
 	struct xc_http01 *h;
-	struct stat st;
-	struct xc_buf b;
+	struct xc_buf wk;
+	int fd;
 
-	if (stat(webroot, &st) != 0 || !S_ISDIR(st.st_mode))
+	fd = open(webroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return xc_error_set(err, XC_ENOTFOUND,
 		                    "the webroot %s is not a directory",
 		                    webroot);
 	h = alloc();
 	h->webroot = xc_xstrdup(webroot);
-	xc_buf_init(&b, 0);
-	xc_buf_printf(&b, "%s/.well-known", webroot);
-	if (mkdir(xc_buf_cstr(&b), 0755) == 0)
-		h->made_wellknown = true;
-	else if (errno != EEXIST)
-		goto fail;
-	xc_buf_puts(&b, "/acme-challenge");
-	if (mkdir(xc_buf_cstr(&b), 0755) == 0)
-		h->made_challenge = true;
-	else if (errno != EEXIST)
-		goto fail;
-	xc_buf_release(&b);
+	h->root_fd = fd;
+	h->wellknown_fd = open_component(h->root_fd, webroot, ".well-known",
+	                                 &h->made_wellknown, err);
+	if (h->wellknown_fd < 0) {
+		xc_http01_free(h);
+		return err->code;
+	}
+	xc_buf_init(&wk, 0);
+	xc_buf_printf(&wk, "%s/.well-known", webroot);
+	h->challenge_fd =
+	        open_component(h->wellknown_fd, xc_buf_cstr(&wk),
+	                       "acme-challenge", &h->made_challenge, err);
+	xc_buf_release(&wk);
+	if (h->challenge_fd < 0) {
+		xc_http01_free(h);
+		return err->code;
+	}
 	*out = h;
 	return 0;
-fail:
-	xc_error_set(err, XC_EIO, "cannot make %s: %s", xc_buf_cstr(&b),
-	             strerror(errno));
-	xc_buf_release(&b);
-	xc_http01_free(h);
-	return XC_EIO;
 }
 
+/* Fails naming the token's file, with errno e. */
+static int write_failed(const struct xc_http01 *h, const char *token, int e,
+                        struct xc_error *err)
+{
+	char *p = challenge_path(h, token);
+	int rc = xc_error_set(err, XC_EIO, "cannot write %s: %s", p,
+	                      strerror(e));
+
+	free(p);
+	return rc;
+}
+
+/* A new file holding keyauth, made in the challenge directory itself: not
+ * through a link, never into an existing file (a stale one is removed
+ * first). */
 static int webroot_add(struct xc_http01 *h, const char *token,
                        const char *keyauth, struct xc_error *err)
 {
-	char *p = challenge_dir(h, token);
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	size_t len = strlen(keyauth);
 	int fd;
 	int rc = 0;
 
 	/* 0644 whatever the umask: the web server must read it. */
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	          0644);
-	if (fd < 0 || fchmod(fd, 0644) != 0 ||
-	    write(fd, keyauth, len) != (ssize_t)len)
-		rc = xc_error_set(err, XC_EIO, "cannot write %s: %s", p,
-		                  strerror(errno));
-	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = xc_error_set(err, XC_EIO, "cannot write %s: %s", p,
-		                  strerror(errno));
-	if (rc < 0 && fd >= 0)
-		unlink(p);
-	free(p);
+	fd = openat(h->challenge_fd, token, flags, 0644);
+	if (fd < 0 && errno == EEXIST &&
+	    unlinkat(h->challenge_fd, token, 0) == 0)
+		fd = openat(h->challenge_fd, token, flags, 0644);
+	if (fd < 0)
+		return write_failed(h, token, errno, err);
+	if (fchmod(fd, 0644) != 0 || write(fd, keyauth, len) != (ssize_t)len)
+		rc = write_failed(h, token, errno, err);
+	if (close(fd) != 0 && rc == 0)
+		rc = write_failed(h, token, errno, err);
+	if (rc < 0)
+		unlinkat(h->challenge_fd, token, 0);
 	return rc;
 }
 
@@ -351,13 +407,9 @@ int xc_http01_add(struct xc_http01 *h, const char *token,
 
 void xc_http01_forget(struct xc_http01 *h, const char *token)
 {
-	char *p;
-
-	if (!h->webroot || !xc_acme_token_ok(token))
+	if (h->challenge_fd < 0 || !xc_acme_token_ok(token))
 		return;
-	p = challenge_dir(h, token);
-	unlink(p);
-	free(p);
+	unlinkat(h->challenge_fd, token, 0);
 }
 
 void xc_http01_clear(struct xc_http01 *h)
@@ -366,12 +418,8 @@ void xc_http01_clear(struct xc_http01 *h)
 
 	pthread_mutex_lock(&h->lock);
 	for (i = 0; i < h->ntokens; i++) {
-		if (h->webroot) {
-			char *p = challenge_dir(h, h->tokens[i].token);
-
-			unlink(p);
-			free(p);
-		}
+		if (h->challenge_fd >= 0)
+			unlinkat(h->challenge_fd, h->tokens[i].token, 0);
 		free(h->tokens[i].token);
 		free(h->tokens[i].keyauth);
 	}
@@ -390,23 +438,19 @@ void xc_http01_free(struct xc_http01 *h)
 		(void)w;
 		pthread_join(h->thread, NULL);
 	}
-	if (h->webroot) {
-		char *p = challenge_dir(h, NULL);
-
-		/* rmdir fails, as it should, when someone else's files are
-		 * there too. */
-		if (h->made_challenge)
-			rmdir(p);
-		free(p);
-		if (h->made_wellknown) {
-			struct xc_buf b;
-
-			xc_buf_init(&b, 0);
-			xc_buf_printf(&b, "%s/.well-known", h->webroot);
-			rmdir(xc_buf_cstr(&b));
-			xc_buf_release(&b);
-		}
-	}
+	/* The directories we made, by name in their parent's descriptor;
+	 * rmdir fails, as it should, when someone else's files are there
+	 * too, and on anything that is no longer a directory. */
+	if (h->made_challenge && h->wellknown_fd >= 0)
+		unlinkat(h->wellknown_fd, "acme-challenge", AT_REMOVEDIR);
+	if (h->made_wellknown && h->root_fd >= 0)
+		unlinkat(h->root_fd, ".well-known", AT_REMOVEDIR);
+	if (h->challenge_fd >= 0)
+		close(h->challenge_fd);
+	if (h->wellknown_fd >= 0)
+		close(h->wellknown_fd);
+	if (h->root_fd >= 0)
+		close(h->root_fd);
 	if (h->fd >= 0)
 		close(h->fd);
 	if (h->stop[0] >= 0)

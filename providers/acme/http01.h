@@ -7,7 +7,16 @@
  *   webroot   DIR/.well-known/acme-challenge/TOKEN holds the key
  *             authorization (mode 0644, for the web server); the two
  *             directories are made when missing and removed again when
- *             empty at the end.
+ *             empty at the end.  DIR itself may be a symbolic link (the
+ *             user named it); .well-known and acme-challenge may not: they
+ *             are opened one at a time without following a link (refused
+ *             in words) and held open for the run, and every file is made
+ *             (new, O_EXCL, not through a link) and deleted relative to
+ *             the challenge directory's descriptor.  A link planted later,
+ *             or a directory renamed, so never redirects a write or a
+ *             delete.  Their owner and mode are not checked: a webroot is
+ *             often the web server user's, and one who may write there
+ *             can at worst delete the answer, not move it.
  *   listener  a thread answers GET (and HEAD) of
  *             /.well-known/acme-challenge/TOKEN for the tokens added, 404
  *             for anything else, one connection at a time with a 5-second

@@ -119,6 +119,11 @@ static int domains_prepare(struct run *r, struct xc_error *err)
 		else
 			r->domains[r->n++] = c;
 	}
+	if (r->n > XC_ACME_MAX_NAMES)
+		return xc_error_set(
+		        err, XC_EINVAL,
+		        "%zu names given (-d); one order takes at most %d",
+		        r->n, XC_ACME_MAX_NAMES);
 	qsort(r->domains, r->n, sizeof(char *), cmp_str);
 	return 0;
 }

@@ -3,9 +3,10 @@
  * Unit tests for the pure parts of providers/acme/: base64url, JWK
  * thumbprints (RFC 7638's own example and a fixed P-256 key), key
  * authorizations, JWS and EAB assembly, the CSR, problem documents in
- * words and Retry-After; dns-01's TXT values, record names and
- * configuration checks; ARI's certID (RFC 9773's own example) and its
- * RFC 3339 dates.
+ * words, Retry-After and the wait between polls; dns-01's TXT values,
+ * record names and configuration checks; ARI's certID (RFC 9773's own
+ * example) and its RFC 3339 dates; http-01's webroot against planted
+ * symbolic links.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,12 +21,18 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "providers/acme/acme.h"
 #include "providers/acme/acme_http.h"
 #include "providers/acme/ari.h"
 #include "providers/acme/dns01.h"
+#include "providers/acme/http01.h"
 #include "providers/acme/jws.h"
 #include "providers/acme/problem.h"
 
@@ -438,6 +445,42 @@ static void test_retry_after(void **state)
 	assert_int_equal(xc_acme_retry_after("99999999999999", t, &s), -1);
 }
 
+/* The wait between two polls: Retry-After held between 1 s and 60 s, the
+ * doubling backoff without one, never past the deadline. */
+static void test_poll_delay(void **state)
+{
+	const long long t = 1445412480LL; /* Wed, 21 Oct 2015 07:28:00 GMT */
+	const long long left = 600000;
+	long long backoff = 10;
+
+	(void)state;
+	/* "Retry-After: 0" from a hostile CA: a second, not a busy loop. */
+	assert_int_equal(xc_acme_poll_delay("0", t, &backoff, left), 1000);
+	assert_int_equal(xc_acme_poll_delay("0", t, &backoff, left), 1000);
+	/* An HTTP-date in the past is a wait of 0 as well. */
+	assert_int_equal(xc_acme_poll_delay("Wed, 21 Oct 2015 07:27:00 GMT", t,
+	                                    &backoff, left),
+	                 1000);
+	assert_int_equal(xc_acme_poll_delay("3", t, &backoff, left), 3000);
+	/* A huge one: a minute, and never past the deadline. */
+	assert_int_equal(xc_acme_poll_delay("99999999", t, &backoff, left),
+	                 60000);
+	assert_int_equal(xc_acme_poll_delay("99999999", t, &backoff, 2500),
+	                 2500);
+	assert_int_equal(xc_acme_poll_delay("0", t, &backoff, 300), 300);
+	assert_int_equal(xc_acme_poll_delay("5", t, &backoff, 0), 0);
+	/* None (or one that is neither a number nor a date): 10 ms, doubled
+	 * each time up to 4 s. */
+	assert_int_equal(backoff, 10);
+	assert_int_equal(xc_acme_poll_delay("", t, &backoff, left), 10);
+	assert_int_equal(xc_acme_poll_delay(NULL, t, &backoff, left), 20);
+	assert_int_equal(xc_acme_poll_delay("soon", t, &backoff, left), 40);
+	backoff = 3000;
+	assert_int_equal(xc_acme_poll_delay("", t, &backoff, left), 3000);
+	assert_int_equal(xc_acme_poll_delay("", t, &backoff, left), 4000);
+	assert_int_equal(xc_acme_poll_delay("", t, &backoff, left), 4000);
+}
+
 static void test_key_pem_roundtrip(void **state)
 {
 	struct xc_error err;
@@ -649,6 +692,154 @@ static void test_dns01_config(void **state)
 	assert_null(d);
 }
 
+/* ---- http-01 webroot and symbolic links ---- */
+
+#define TOKEN "tok3n_-AbC"
+
+/* How many entries dir holds (besides . and ..); -1 when it cannot be
+ * read. */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void path_of(char *buf, size_t size, const char *base, const char *rel)
+{
+	int n = snprintf(buf, size, "%s/%s", base, rel);
+
+	assert_true(n > 0 && (size_t)n < size);
+}
+
+static void rm_tree(const char *base)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A webroot www and a directory outside it, elsewhere, in a new temporary
+ * directory base. */
+static void webroot_setup(char *base, size_t size)
+{
+	char p[512];
+
+	snprintf(base, size, "/tmp/excert-unit-http01-XXXXXX");
+	assert_non_null(mkdtemp(base));
+	path_of(p, sizeof(p), base, "www");
+	assert_int_equal(mkdir(p, 0755), 0);
+	path_of(p, sizeof(p), base, "elsewhere");
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+/* A symbolic link as .well-known or as acme-challenge is refused in words,
+ * and nothing is written where it points. */
+static void test_http01_webroot_symlink(void **state)
+{
+	static const char *const links[] = {"www/.well-known",
+	                                    "www/.well-known/acme-challenge"};
+	struct xc_http01 *h;
+	struct xc_error err;
+	char base[64];
+	char www[512];
+	char link[512];
+	char other[512];
+	char want[1200];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		webroot_setup(base, sizeof(base));
+		path_of(www, sizeof(www), base, "www");
+		path_of(other, sizeof(other), base, "elsewhere");
+		path_of(link, sizeof(link), base, links[i]);
+		if (i == 1) {
+			path_of(want, sizeof(want), base, "www/.well-known");
+			assert_int_equal(mkdir(want, 0755), 0);
+		}
+		assert_int_equal(symlink(other, link), 0);
+		h = NULL;
+		memset(&err, 0, sizeof(err));
+		rc = xc_http01_webroot(&h, www, &err);
+		if (rc == 0) {
+			/* The old code: the file went through the link. */
+			xc_http01_add(h, TOKEN, TOKEN ".thumb", &err);
+			assert_int_equal(entries(other), 0);
+			xc_http01_free(h);
+		}
+		assert_int_equal(rc, XC_EINVAL);
+		assert_null(h);
+		snprintf(
+		        want, sizeof(want),
+		        "%s is a symbolic link: refusing to follow it for http-01 (make it a directory)",
+		        link);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(entries(other), 0);
+		/* A .well-known we made is removed again. */
+		path_of(want, sizeof(want), base, "www");
+		assert_int_equal(entries(want), 1);
+		rm_tree(base);
+	}
+}
+
+/* A link planted once the run has begun (the challenge directory replaced)
+ * redirects neither the write nor the delete. */
+static void test_http01_webroot_swapped(void **state)
+{
+	struct xc_http01 *h = NULL;
+	struct xc_error err;
+	char base[64];
+	char www[512];
+	char dir[512];
+	char other[512];
+	char victim[600];
+	FILE *f;
+
+	(void)state;
+	webroot_setup(base, sizeof(base));
+	path_of(www, sizeof(www), base, "www");
+	path_of(other, sizeof(other), base, "elsewhere");
+	path_of(dir, sizeof(dir), base, "www/.well-known/acme-challenge");
+	assert_int_equal(xc_http01_webroot(&h, www, &err), 0);
+	/* Placed, then removed: an ordinary run. */
+	assert_int_equal(xc_http01_add(h, "first", "first.thumb", &err), 0);
+	snprintf(victim, sizeof(victim), "%s/first", dir);
+	assert_int_equal(access(victim, R_OK), 0);
+	xc_http01_clear(h);
+	assert_int_equal(access(victim, F_OK), -1);
+	/* Swapped for a link to a directory holding a file of the token's
+	 * name. */
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(symlink(other, dir), 0);
+	snprintf(victim, sizeof(victim), "%s/%s", other, TOKEN);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("precious", f);
+	assert_int_equal(fclose(f), 0);
+	/* An earlier run's token to forget: not deleted through the link. */
+	xc_http01_forget(h, TOKEN);
+	assert_int_equal(access(victim, F_OK), 0);
+	/* A new token: not written through the link. */
+	assert_int_not_equal(xc_http01_add(h, "second", "second.thumb", &err),
+	                     0);
+	assert_non_null(strstr(err.msg, "/acme-challenge/second: "));
+	assert_int_equal(entries(other), 1);
+	xc_http01_free(h);
+	assert_int_equal(access(victim, F_OK), 0);
+	rm_tree(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -661,12 +852,15 @@ int main(void)
 	        cmocka_unit_test(test_csr),
 	        cmocka_unit_test(test_problem_words),
 	        cmocka_unit_test(test_retry_after),
+	        cmocka_unit_test(test_poll_delay),
 	        cmocka_unit_test(test_key_pem_roundtrip),
 	        cmocka_unit_test(test_ari_cert_id),
 	        cmocka_unit_test(test_ari_no_aki),
 	        cmocka_unit_test(test_ari_parse_time),
 	        cmocka_unit_test(test_dns01_names),
 	        cmocka_unit_test(test_dns01_config),
+	        cmocka_unit_test(test_http01_webroot_symlink),
+	        cmocka_unit_test(test_http01_webroot_swapped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
