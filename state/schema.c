@@ -119,6 +119,15 @@ static bool check_secret(const char *v, char *why, size_t size)
 	return xc_secret_ref_parse(v, &kind, &what, why, size);
 }
 
+/* A value written as is or as a reference: a reference is checked (and its
+ * env: name kept from children, state/secret.h). */
+static bool check_maybe_secret(const char *v, char *why, size_t size)
+{
+	if (strncmp(v, "env:", 4) != 0 && strncmp(v, "file:", 5) != 0)
+		return true;
+	return check_secret(v, why, size);
+}
+
 static bool check_service(const char *v, char *why, size_t size)
 {
 	if (xc_service_parse(v))
@@ -386,6 +395,7 @@ static const struct xc_key eab_keys[] = {
          .kind = XC_V_STRING,
          .flags = XC_K_REQUIRED,
          .off = OFF(xc_eab, kid),
+         .check = check_maybe_secret,
          .doc = "Key identifier the CA gave you; written as is or as env:NAME / file:PATH."},
         {.name = "hmac_key",
          .kind = XC_V_STRING,
@@ -613,7 +623,7 @@ static const struct xc_key haproxy_keys[] = {
          .flags = XC_K_REQUIRED,
          .off = OFF(xc_haproxy, socket),
          .check = check_path,
-         .doc = "HAProxy's runtime API socket (a Unix socket path, or ipv4@HOST:PORT)."},
+         .doc = "HAProxy's runtime API socket: a Unix socket path, or ipv4@HOST:PORT on a loopback address only (the API has no TLS, and lb-update sends the private key)."},
         {.name = "certificate",
          .kind = XC_V_STRING,
          .flags = XC_K_REQUIRED,

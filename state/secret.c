@@ -2,11 +2,98 @@
 #include "state/secret.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "state/buf.h"
+#include "state/xalloc.h"
+
+extern char **environ;
+
+/* The names of the variables env: references named; freed at exit. */
+static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **env_names;
+static size_t env_count;
+static size_t env_cap;
+
+static void forget_env_names(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&env_lock);
+	for (i = 0; i < env_count; i++)
+		free(env_names[i]);
+	free(env_names);
+	env_names = NULL;
+	env_count = env_cap = 0;
+	pthread_mutex_unlock(&env_lock);
+}
+
+void xc_secret_remember_env(const char *name)
+{
+	size_t i;
+
+	pthread_mutex_lock(&env_lock);
+	for (i = 0; i < env_count; i++)
+		if (strcmp(env_names[i], name) == 0)
+			break;
+	if (i == env_count) {
+		void *p = env_names;
+
+		if (!env_names)
+			atexit(forget_env_names);
+		xc_xgrow(&p, &env_cap, env_count + 1, sizeof(*env_names));
+		env_names = p;
+		env_names[env_count++] = xc_xstrdup(name);
+	}
+	pthread_mutex_unlock(&env_lock);
+}
+
+/* Whether the entry "NAME=value" is one of a remembered variable. */
+static bool is_secret_entry(const char *entry)
+{
+	size_t i;
+
+	for (i = 0; i < env_count; i++) {
+		size_t n = strlen(env_names[i]);
+
+		if (strncmp(entry, env_names[i], n) == 0 && entry[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+char **xc_secret_child_env(void)
+{
+	size_t n = 0;
+	size_t k = 0;
+	char **out;
+	size_t i;
+
+	pthread_mutex_lock(&env_lock);
+	while (environ && environ[n])
+		n++;
+	out = xc_xcalloc(n + 1, sizeof(*out));
+	for (i = 0; i < n; i++)
+		if (!is_secret_entry(environ[i]))
+			out[k++] = xc_xstrdup(environ[i]);
+	out[k] = NULL;
+	pthread_mutex_unlock(&env_lock);
+	return out;
+}
+
+void xc_secret_child_env_free(char **envp)
+{
+	size_t i;
+
+	if (!envp)
+		return;
+	for (i = 0; envp[i]; i++)
+		free(envp[i]);
+	free(envp);
+}
 
 static bool env_name_ok(const char *s)
 {
@@ -36,6 +123,7 @@ bool xc_secret_ref_parse(const char *s, enum xc_secret_kind *kind_out,
 		}
 		*kind_out = XC_SECRET_ENV;
 		*what_out = s + 4;
+		xc_secret_remember_env(s + 4);
 		return true;
 	}
 	if (strncmp(s, "file:", 5) == 0) {

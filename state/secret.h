@@ -38,4 +38,21 @@ bool xc_secret_ref_parse(const char *s, enum xc_secret_kind *kind_out,
 int xc_secret_resolve(const char *ref, const char *base_dir, char **out,
                       size_t *len_out, struct xc_error *err);
 
+/*
+ * Every variable named by an env: reference that xc_secret_ref_parse has
+ * seen (in excert.yaml or on the command line) is remembered, so that no
+ * program excert starts inherits it.  xc_secret_child_env returns a copy
+ * of the environment without those variables (PATH, HOME and the rest
+ * kept), for execve, execvpe or posix_spawn: a NULL-terminated array
+ * that the caller frees with xc_secret_child_env_free.  Safe to call from
+ * several threads at once; in a child after fork, use an array built
+ * before the fork (allocation is not async-signal-safe).
+ */
+char **xc_secret_child_env(void);
+void xc_secret_child_env_free(char **envp);
+
+/* Remembers name (without "env:") as a secret variable; what
+ * xc_secret_ref_parse does for an env: reference. */
+void xc_secret_remember_env(const char *name);
+
 #endif

@@ -24,6 +24,7 @@
 #include "providers/exchange/agent_request.h"
 #include "providers/exchange/transport.h"
 #include "state/buf.h"
+#include "state/secret.h"
 #include "state/xalloc.h"
 
 #define STDERR_MAX (64u * 1024)
@@ -39,6 +40,29 @@ struct ssh_transport {
 	int timeout;       /* seconds for the whole call */
 };
 
+static void ssh_close(struct xc_transport *base);
+
+/*
+ * A user name as Windows and OpenSSH take it: letters, digits and . _ - \
+ * @ (DOMAIN\user, user@domain), not starting with '-' (an option to ssh).
+ */
+static bool user_ok(const char *u)
+{
+	size_t i;
+
+	if (!u[0] || u[0] == '-' || strlen(u) > 256)
+		return false;
+	for (i = 0; u[i]; i++) {
+		char c = u[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-' || c == '\\' || c == '@'))
+			return false;
+	}
+	return true;
+}
+
 static int ssh_open(struct xc_transport **out, const struct xc_server *server,
                     const char *base_dir, struct xc_error *err)
 {
@@ -48,6 +72,13 @@ static int ssh_open(struct xc_transport **out, const struct xc_server *server,
 	if (!c->host.v || !c->user.v)
 		return xc_error_set(err, XC_EINVAL,
 		                    "connect needs host and user");
+	if (!user_ok(c->user.v))
+		return xc_error_set(
+		        err, XC_EINVAL,
+		        "connect: user '%.64s' is not a user name ssh is given "
+		        "(letters, digits, '.', '_', '-', '\\', '@', not "
+		        "starting with '-')",
+		        c->user.v);
 	t = xc_xcalloc(1, sizeof(*t));
 	t->base.ops = &xc_transport_ssh;
 	t->base.server = server;
@@ -57,8 +88,23 @@ static int ssh_open(struct xc_transport **out, const struct xc_server *server,
 	t->user = xc_xstrdup(c->user.v);
 	if (c->identity.v)
 		t->identity = xc_transport_path(base_dir, c->identity.v);
-	if (c->known_hosts.v)
+	if (c->known_hosts.v) {
 		t->known_hosts = xc_transport_path(base_dir, c->known_hosts.v);
+		/* ssh reads the option's value as ssh_config does: split at
+		 * white space unless in double quotes (build_argv), ${VAR}
+		 * expanded. */
+		if (strchr(t->known_hosts, '"') ||
+		    strstr(t->known_hosts, "${") ||
+		    strlen(t->known_hosts) > 2000) {
+			xc_error_set(err, XC_EINVAL,
+			             "connect: known_hosts '%.200s' holds a "
+			             "double quote or '${', or is longer than "
+			             "2000 bytes, which ssh cannot be given",
+			             t->known_hosts);
+			ssh_close(&t->base);
+			return XC_EINVAL;
+		}
+	}
 	t->timeout = c->timeout.set ? (int)c->timeout.v : DEFAULT_TIMEOUT;
 	*out = &t->base;
 	return 0;
@@ -110,8 +156,20 @@ static void build_argv(const struct ssh_transport *t, const char *argv[32],
 		argv[n++] = "IdentitiesOnly=yes";
 	}
 	if (t->known_hosts) {
-		snprintf(kh_opt, kh_size, "UserKnownHostsFile=%s",
-		         t->known_hosts);
+		/* Quoted, so that a path with a space is one file to ssh;
+		 * a backslash and '%' doubled (ssh_config's quoting, tokens).
+		 */
+		size_t o = 0;
+		const char *p;
+
+		o += (size_t)snprintf(kh_opt, kh_size, "UserKnownHostsFile=\"");
+		for (p = t->known_hosts; *p && o + 3 < kh_size; p++) {
+			if (*p == '\\' || *p == '%')
+				kh_opt[o++] = *p;
+			kh_opt[o++] = *p;
+		}
+		kh_opt[o++] = '"';
+		kh_opt[o] = '\0';
 		argv[n++] = "-o";
 		argv[n++] = kh_opt;
 	}
@@ -220,6 +278,7 @@ static int run_ssh(const struct ssh_transport *t, const char *input,
 {
 	const char *argv[32];
 	char kh_opt[4200];
+	char **envp;
 	int in[2];
 	int out[2];
 	int er[2];
@@ -245,10 +304,14 @@ static int run_ssh(const struct ssh_transport *t, const char *input,
 		return xc_error_set(err, XC_EIO, "cannot make pipes: %s",
 		                    strerror(e));
 	}
+	/* Built before the fork (the child may not allocate): the
+	 * environment without the variables env: secrets name. */
+	envp = xc_secret_child_env();
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
 
+		xc_secret_child_env_free(envp);
 		close_pipes(in, out, er);
 		return xc_error_set(err, XC_EIO, "cannot start ssh: %s",
 		                    strerror(e));
@@ -260,11 +323,12 @@ static int run_ssh(const struct ssh_transport *t, const char *input,
 		if (onto(in[0], 0) < 0 || onto(out[1], 1) < 0 ||
 		    onto(er[1], 2) < 0)
 			_exit(127);
-		execvp("ssh", (char *const *)argv);
+		execvpe("ssh", (char *const *)argv, envp);
 		if (write(2, msg, sizeof(msg) - 1) < 0)
 			_exit(127);
 		_exit(127);
 	}
+	xc_secret_child_env_free(envp);
 	close(in[0]);
 	close(out[1]);
 	close(er[1]);

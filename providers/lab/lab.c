@@ -84,13 +84,25 @@ int lab_write_file(const char *path, const void *data, size_t len, int mode,
 	struct xc_buf tmp;
 	const char *p = data;
 	int fd;
+	int e;
 
+	/* An unpredictable temporary name, made with O_EXCL (mkstemp): a
+	 * link planted at the name cannot redirect the write; the mode is
+	 * set whatever the umask. */
 	xc_buf_init(&tmp, 0);
-	xc_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(xc_buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	          mode);
-	if (fd < 0)
+	xc_buf_printf(&tmp, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp.ptr);
+	if (fd < 0) {
+		e = errno;
+		xc_buf_release(&tmp);
+		return xc_error_set(err, XC_EIO, "cannot write '%s': %s", path,
+		                    strerror(e));
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ||
+	    fchmod(fd, (mode_t)mode) != 0) {
+		close(fd);
 		goto fail;
+	}
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 
@@ -109,11 +121,36 @@ int lab_write_file(const char *path, const void *data, size_t len, int mode,
 	xc_buf_release(&tmp);
 	return 0;
 fail:
-	xc_error_set(err, XC_EIO, "cannot write '%s': %s", path,
-	             strerror(errno));
+	e = errno;
+	xc_error_set(err, XC_EIO, "cannot write '%s': %s", path, strerror(e));
 	unlink(xc_buf_cstr(&tmp));
 	xc_buf_release(&tmp);
 	return XC_EIO;
+}
+
+/* Appends to path (made with mode, whatever the umask; never through a
+ * link); 0 or XC_EIO. */
+static int append_file(const char *path, const void *data, size_t len, int mode)
+{
+	int fd = open(path,
+	              O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	              mode);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return XC_EIO;
+	/* A file the umask made wider, or one of another's making. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    ((st.st_mode & 07777) != (mode_t)mode &&
+	     fchmod(fd, (mode_t)mode) != 0)) {
+		close(fd);
+		return XC_EIO;
+	}
+	n = write(fd, data, len);
+	if (close(fd) != 0 || n != (ssize_t)len)
+		return XC_EIO;
+	return 0;
 }
 
 int lab_read_file(const char *path, size_t max, char **out, size_t *len_out,
@@ -390,8 +427,6 @@ static void log_call(struct lab *l, const char *server, const json_t *ops)
 	char *path = lab_path(l, "calls.log");
 	size_t i;
 	json_t *op;
-	int fd;
-
 	xc_buf_init(&b, 0);
 	xc_buf_printf(&b, "%.64s", server);
 	json_array_foreach(ops, i, op)
@@ -401,13 +436,7 @@ static void log_call(struct lab *l, const char *server, const json_t *ops)
 		xc_buf_printf(&b, " %.32s", name ? name : "?");
 	}
 	xc_buf_puts(&b, "\n");
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		ssize_t n = write(fd, b.ptr, b.len);
-
-		(void)n;
-		close(fd);
-	}
+	(void)append_file(path, b.ptr, b.len, 0644);
 	free(path);
 	xc_buf_release(&b);
 }

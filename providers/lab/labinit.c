@@ -10,12 +10,14 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "providers/lab/lab.h"
@@ -246,7 +248,9 @@ static void ca_log(const struct lab *l, const char *thumb)
 	char *text = NULL;
 	size_t tlen = 0;
 	struct xc_error e;
-	FILE *fp;
+	struct stat st;
+	char line[128];
+	int fd;
 
 	xc_error_clear(&e);
 	if (lab_read_file(log, 64u << 20, &text, &tlen, &e) == 0 &&
@@ -256,12 +260,16 @@ static void ca_log(const struct lab *l, const char *thumb)
 		return;
 	}
 	free(text);
-	fp = fopen(log, "a");
-	if (fp) {
-		fprintf(fp, "%s\n", thumb);
-		fflush(fp);
-		fsync(fileno(fp));
-		fclose(fp);
+	/* 0644 whatever the umask, never through a link; one write. */
+	snprintf(line, sizeof(line), "%.100s\n", thumb);
+	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	          0644);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    ((st.st_mode & 07777) == 0644 || fchmod(fd, 0644) == 0) &&
+		    write(fd, line, strlen(line)) >= 0)
+			fsync(fd);
+		close(fd);
 	}
 	free(log);
 }

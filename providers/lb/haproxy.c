@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <poll.h>
 #include <stdio.h>
@@ -119,10 +120,33 @@ static int connect_unix(const char *spec, const char *path, long long deadline,
 	}
 }
 
-/* "ipv4@HOST:PORT", "ipv6@[ADDR]:PORT" (or without brackets: the last
- * colon starts the port). */
-static int connect_tcp(const char *spec, const char *hp, long long deadline,
-                       int *out, struct xc_error *err)
+/* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
+static bool is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+		        (const struct sockaddr_in6 *)sa;
+		const unsigned char *b = in6->sin6_addr.s6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && b[12] == 127);
+	}
+	return false;
+}
+
+/*
+ * "ipv4@HOST:PORT", "ipv6@[ADDR]:PORT" (or without brackets: the last
+ * colon starts the port).  With secret (the command carries a private
+ * key), every address HOST resolves to must be a loopback one: the
+ * runtime API has neither TLS nor authentication.
+ */
+static int connect_tcp(const char *spec, const char *hp, bool secret,
+                       long long deadline, int *out, struct xc_error *err)
 {
 	struct addrinfo hints;
 	struct addrinfo *res = NULL;
@@ -161,6 +185,22 @@ static int connect_tcp(const char *spec, const char *hp, long long deadline,
 		                    "cannot resolve HAProxy's runtime API "
 		                    "address '%s': %s",
 		                    spec, gai_strerror(g));
+	for (ai = res; secret && ai; ai = ai->ai_next) {
+		if (!is_loopback(ai->ai_addr)) {
+			freeaddrinfo(res);
+			return xc_error_set(
+			        err, XC_EINVAL,
+			        "refusing to send the private key to HAProxy's "
+			        "runtime API at '%s': it is a TCP address that is "
+			        "not loopback, and the runtime API has no TLS and "
+			        "no authentication, so the key would cross the "
+			        "network in clear text; use a unix socket "
+			        "('stats socket /run/haproxy/admin.sock mode 600 "
+			        "level admin'), or reach a remote HAProxy through "
+			        "an ssh port forward to 127.0.0.1",
+			        spec);
+		}
+	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		int fd =
 		        socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
@@ -203,11 +243,11 @@ static int connect_tcp(const char *spec, const char *hp, long long deadline,
 	return connect_error(spec, e, err);
 }
 
-static int cli_connect(const char *spec, long long deadline, int *fd,
-                       struct xc_error *err)
+static int cli_connect(const char *spec, bool secret, long long deadline,
+                       int *fd, struct xc_error *err)
 {
 	if (strncmp(spec, "ipv4@", 5) == 0 || strncmp(spec, "ipv6@", 5) == 0)
-		return connect_tcp(spec, spec + 5, deadline, fd, err);
+		return connect_tcp(spec, spec + 5, secret, deadline, fd, err);
 	if (strncmp(spec, "unix@", 5) == 0)
 		return connect_unix(spec, spec + 5, deadline, fd, err);
 	return connect_unix(spec, spec, deadline, fd, err);
@@ -216,10 +256,11 @@ static int cli_connect(const char *spec, long long deadline, int *fd,
 /*
  * Sends one command (len bytes, its newline included) and reads the answer
  * until HAProxy closes.  what names the command in messages: never the
- * payload, which holds a key.  *reply is NUL-terminated; caller frees.
+ * payload, which holds a key (secret: sent to a loopback or unix socket
+ * only).  *reply is NUL-terminated; caller frees.
  */
-static int cli(const char *spec, const char *cmd, size_t len, const char *what,
-               char **reply, struct xc_error *err)
+static int cli(const char *spec, const char *cmd, size_t len, bool secret,
+               const char *what, char **reply, struct xc_error *err)
 {
 	long long deadline = xc_lb_now_ms() + CLI_TOTAL_MS;
 	struct xc_buf b;
@@ -228,7 +269,7 @@ static int cli(const char *spec, const char *cmd, size_t len, const char *what,
 	int rc;
 
 	*reply = NULL;
-	if ((rc = cli_connect(spec, deadline, &fd, err)) < 0)
+	if ((rc = cli_connect(spec, secret, deadline, &fd, err)) < 0)
 		return rc;
 	while (sent < len) {
 		ssize_t n = send(fd, cmd + sent, len - sent, MSG_NOSIGNAL);
@@ -342,7 +383,8 @@ static int show_thumb(const struct xc_haproxy *h, char *thumb,
 	if ((rc = cli_arg(h->certificate.v, arg, sizeof(arg), err)) < 0)
 		return rc;
 	snprintf(cmd, sizeof(cmd), "show ssl cert %s\n", arg);
-	rc = cli(h->socket.v, cmd, strlen(cmd), "show ssl cert", &reply, err);
+	rc = cli(h->socket.v, cmd, strlen(cmd), false, "show ssl cert", &reply,
+	         err);
 	if (rc < 0)
 		return rc;
 	f = strstr(reply, "SHA1 FingerPrint:");
@@ -473,7 +515,8 @@ static int set_commit(const struct xc_haproxy *h, const char *arg,
 	xc_buf_printf(&cmd, "set ssl cert %s <<\n", arg);
 	xc_buf_puts(&cmd, pem);
 	xc_buf_puts(&cmd, "\n");
-	rc = cli(h->socket.v, cmd.ptr, cmd.len, "set ssl cert", &reply, err);
+	rc = cli(h->socket.v, cmd.ptr, cmd.len, true, "set ssl cert", &reply,
+	         err);
 	buf_wipe(&cmd);
 	if (rc < 0)
 		return rc;
@@ -489,8 +532,8 @@ static int set_commit(const struct xc_haproxy *h, const char *arg,
 	}
 	free(reply);
 	snprintf(small, sizeof(small), "commit ssl cert %s\n", arg);
-	rc = cli(h->socket.v, small, strlen(small), "commit ssl cert", &reply,
-	         err);
+	rc = cli(h->socket.v, small, strlen(small), false, "commit ssl cert",
+	         &reply, err);
 	if (rc < 0)
 		goto abort;
 	if (!strstr(reply, "Success!")) {
@@ -508,8 +551,8 @@ abort:
 	free(reply);
 	snprintf(small, sizeof(small), "abort ssl cert %s\n", arg);
 	xc_error_clear(&aerr);
-	if (cli(h->socket.v, small, strlen(small), "abort ssl cert", &junk,
-	        &aerr) == 0)
+	if (cli(h->socket.v, small, strlen(small), false, "abort ssl cert",
+	        &junk, &aerr) == 0)
 		free(junk);
 	return rc;
 }
@@ -552,6 +595,9 @@ static int update(const struct xc_lb *lb, const char *chain_pem,
 		                    "%zu bytes",
 		                    XC_LB_PEM_MAX);
 	if ((rc = cli_arg(h->certificate.v, arg, sizeof(arg), err)) < 0)
+		return rc;
+	/* Before anything goes live: the file must be one we may write. */
+	if ((rc = xc_lb_check_path(h->certificate.v, err)) < 0)
 		return rc;
 	rc = xc_lb_read_old(h->certificate.v, &old, &oldlen, &oldmode, err);
 	if (rc < 0) {

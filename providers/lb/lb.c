@@ -19,11 +19,10 @@
 #include <unistd.h>
 
 #include "providers/lb/lbint.h"
+#include "state/secret.h"
 #include "state/store.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
-
-extern char **environ;
 
 /* One line per kind; an F5, KEMP or NetScaler driver is one more. */
 static const struct xc_lb_driver *const drivers[] = {
@@ -201,18 +200,137 @@ int xc_lb_leaf(const char *chain_pem, char thumb[41], char *dns, size_t size,
 
 /* ---- files -------------------------------------------------------------- */
 
+/* Whether uid may own what excert writes: root, or whoever runs excert. */
+static bool trusted_owner(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * What must hold of target (path, resolved when it is a link) before a
+ * certificate or key goes there: a regular file (or nothing yet) owned by
+ * root or by us, writable by nobody else, in a directory owned by root or
+ * by us that others may not write to (a sticky /tmp included: whoever may
+ * create files there may plant one for the next write).  0, or XC_EINVAL
+ * with err saying which file and why.
+ */
+static int check_target(const char *path, const char *target,
+                        struct xc_error *err)
+{
+	char shown[PATH_MAX + 40];
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (strcmp(path, target) != 0)
+		snprintf(shown, sizeof(shown), "'%s' (a link to '%s')", path,
+		         target);
+	else
+		snprintf(shown, sizeof(shown), "'%s'", path);
+	if (lstat(target, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return xc_error_set(err, XC_EINVAL,
+			                    "refusing to write %s: it is not a "
+			                    "regular file",
+			                    shown);
+		if (!trusted_owner(st.st_uid))
+			return xc_error_set(err, XC_EINVAL,
+			                    "refusing to write %s: it is owned "
+			                    "by uid %lu, neither root nor the "
+			                    "user running excert",
+			                    shown, (unsigned long)st.st_uid);
+		if (st.st_mode & (S_IWGRP | S_IWOTH))
+			return xc_error_set(err, XC_EINVAL,
+			                    "refusing to write %s: it is "
+			                    "writable by its group or others "
+			                    "(mode %04o)",
+			                    shown,
+			                    (unsigned)(st.st_mode & 07777));
+	} else if (errno != ENOENT) {
+		int e = errno;
+
+		return xc_error_set(err, XC_EIO, "cannot write %s: %s", shown,
+		                    strerror(e));
+	}
+	if (strlen(target) >= sizeof(dir))
+		return xc_error_set(err, XC_EINVAL,
+		                    "cannot write %s: the path is too long",
+		                    shown);
+	snprintf(dir, sizeof(dir), "%s", target);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) != 0) {
+		int e = errno;
+
+		return xc_error_set(err, e == ENOENT ? XC_ENOTFOUND : XC_EIO,
+		                    "cannot write %s: its directory '%s': %s",
+		                    shown, dir, strerror(e));
+	}
+	if (!trusted_owner(st.st_uid))
+		return xc_error_set(err, XC_EINVAL,
+		                    "refusing to write %s: its directory '%s' "
+		                    "is owned by uid %lu, neither root nor the "
+		                    "user running excert",
+		                    shown, dir, (unsigned long)st.st_uid);
+	if (st.st_mode & S_IWOTH)
+		return xc_error_set(err, XC_EINVAL,
+		                    "refusing to write %s: its directory '%s' "
+		                    "is writable by others (mode %04o)",
+		                    shown, dir, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* The file path names in the end: the target of a link (which must
+ * exist), else path as written, so that messages name what excert.yaml
+ * names.  0, or XC_EINVAL (a link to nothing) or XC_EIO. */
+static int resolve(const char *path, char real[PATH_MAX], const char **target,
+                   struct xc_error *err)
+{
+	struct stat st;
+
+	*target = path;
+	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	if (!realpath(path, real)) {
+		int e = errno;
+
+		if (e == ENOENT)
+			return xc_error_set(err, XC_EINVAL,
+			                    "refusing to write '%s': it is a "
+			                    "symbolic link to nothing",
+			                    path);
+		return xc_error_set(err, XC_EIO,
+		                    "cannot follow the link '%s': %s", path,
+		                    strerror(e));
+	}
+	*target = real;
+	return 0;
+}
+
+int xc_lb_check_path(const char *path, struct xc_error *err)
+{
+	char real[PATH_MAX];
+	const char *target;
+	int rc = resolve(path, real, &target, err);
+
+	return rc < 0 ? rc : check_target(path, target, err);
+}
+
 int xc_lb_write(const char *path, const void *data, size_t len, int mode,
                 struct xc_error *err)
 {
 	char real[PATH_MAX];
-	const char *target = path;
-	struct stat st;
+	const char *target;
+	int rc;
 
-	/* realpath only for a link: a plain path is kept as written, so
-	 * that messages name what excert.yaml names. */
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
-	    realpath(path, real))
-		target = real;
+	if ((rc = resolve(path, real, &target, err)) < 0 ||
+	    (rc = check_target(path, target, err)) < 0)
+		return rc;
 	return xc_write_file_atomic(target, data, len, mode, err);
 }
 
@@ -245,6 +363,7 @@ int xc_lb_run(char *const argv[], unsigned timeout_ms, int *status, char *out,
               size_t size, struct xc_error *err)
 {
 	posix_spawn_file_actions_t fa;
+	char **envp;
 	long long deadline = xc_lb_now_ms() + timeout_ms;
 	size_t got = 0;
 	bool exited = false;
@@ -267,7 +386,10 @@ int xc_lb_run(char *const argv[], unsigned timeout_ms, int *status, char *out,
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	/* Without the variables env: secrets name (an EAB key). */
+	envp = xc_secret_child_env();
+	e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	xc_secret_child_env_free(envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	if (e != 0) {

@@ -21,10 +21,21 @@ extern const struct xc_lb_driver xc_lb_nginx;
  * exactly mode, fsync, rename, fsync of the directory).  When path is a
  * symbolic link (certbot's live/ directory), the file it points to is
  * replaced and the link kept, so that the server's configuration still
- * names what it named.  0 or XC_EIO with err naming the file.
+ * names what it named.  First xc_lb_check_path.  0, or XC_EINVAL or XC_EIO
+ * with err naming the file.
  */
 int xc_lb_write(const char *path, const void *data, size_t len, int mode,
                 struct xc_error *err);
+
+/*
+ * Whether path (followed when it is a symbolic link, which must not
+ * dangle) may be written: a regular file or nothing yet, owned by root or
+ * by the user running excert and writable by no one else, in a directory
+ * owned by root or by that user and not writable by others.  Drivers call
+ * it for every file before changing anything.  0, or XC_EINVAL (or XC_EIO)
+ * with err naming the path and why.
+ */
+int xc_lb_check_path(const char *path, struct xc_error *err);
 
 /*
  * Reads the file at path whole, as xc_lb_read_pem, for a copy to put back;

@@ -30,6 +30,9 @@
 #define PROBE_TIMEOUT_MS 5000
 #define CONFIRM_MS 10000
 #define POLL_MS 200
+/* How long every answer must be the new certificate, asked this often. */
+#define STABLE_MS 500
+#define STABLE_POLL_MS 50
 #define OUTPUT_MAX 8192
 
 static int is_nginx(const struct xc_lb *lb)
@@ -300,6 +303,7 @@ static int update(const struct xc_lb *lb, const char *sni,
 	struct old_file old[2]; /* the key, then the certificate */
 	struct xc_error perr;
 	long long deadline;
+	long long since = 0; /* when the new certificate was first seen */
 	char want[41];
 	char got[41] = "";
 	char name[300];
@@ -310,6 +314,10 @@ static int update(const struct xc_lb *lb, const char *sni,
 	if (!strstr(key_pem, "PRIVATE KEY-----"))
 		return xc_error_set(err, XC_EINVAL,
 		                    "the key is not a PEM private key");
+	/* Both files checked before either is written. */
+	if ((rc = xc_lb_check_path(n->key.v, err)) < 0 ||
+	    (rc = xc_lb_check_path(n->certificate.v, err)) < 0)
+		return rc;
 	if ((rc = keep_old(&old[0], n->key.v, err)) < 0)
 		return rc;
 	if ((rc = keep_old(&old[1], n->certificate.v, err)) < 0) {
@@ -344,8 +352,22 @@ static int update(const struct xc_lb *lb, const char *sni,
 	for (;;) {
 		xc_error_clear(&perr);
 		if (probe_thumb(n, sni, got, &perr) == 0 &&
-		    strcmp(got, want) == 0)
-			break;
+		    strcmp(got, want) == 0) {
+			/*
+			 * Until the master has told them, old workers still
+			 * accept on the same sockets: one answer from a new
+			 * worker is not yet what every client gets.  Only
+			 * answers of the new certificate for STABLE_MS in a
+			 * row are.
+			 */
+			if (!since)
+				since = xc_lb_now_ms();
+			if (xc_lb_now_ms() - since >= STABLE_MS)
+				break;
+			xc_lb_sleep_ms(STABLE_POLL_MS);
+			continue;
+		}
+		since = 0;
 		if (xc_lb_now_ms() >= deadline) {
 			/*
 			 * nginx -t accepted the files and the reload was

@@ -116,6 +116,20 @@ if grep -q '^Invoke-ExcertAgent -RequestBase64 '"'"'[A-Za-z0-9+/=]*'"'"'$' "$tmp
     bad "the script sent does not end with the base64 invocation line"
 fi
 
+# A known_hosts path with a space is one file to ssh (passed quoted,
+# UserKnownHostsFile="PATH"); split, host-key checking would fail.
+mkdir "$tmp/kh dir"
+cp "$tmp/known_hosts" "$tmp/kh dir/known hosts"
+{
+    echo "version: 1"
+    echo "organization: contoso"
+    echo "servers:"
+    server MS01 "transport: ssh, host: 127.0.0.1, port: $port, user: $user, identity: ../client_key, known_hosts: '../kh dir/known hosts', timeout: 30s"
+} >"$tmp/org/space.yaml"
+if "$excert" -C "$tmp/org" -c space.yaml observe >/dev/null 2>"$tmp/err"; then ok; else
+    bad "known_hosts with a space in its path: $(cat "$tmp/err")"
+fi
+
 # Errors, each naming the server and what failed.
 expect_err() { # DESCRIPTION YAML-FIELDS PATTERN
     {
@@ -136,6 +150,9 @@ expect_err "wrong key" \
 expect_err "host key mismatch" \
     "transport: ssh, host: 127.0.0.1, port: $port, user: $user, identity: ../client_key, known_hosts: ../known_hosts_wrong" \
     "host key of 127.0.0.1 is not the one in known_hosts"
+expect_err "a user name that is an option" \
+    "transport: ssh, host: 127.0.0.1, port: $port, user: '-oProxyCommand=sh', identity: ../client_key, known_hosts: ../known_hosts" \
+    "user '-oProxyCommand=sh' is not a user name ssh is given"
 expect_err "refused" \
     "transport: ssh, host: 127.0.0.1, port: 1, user: $user, identity: ../client_key, known_hosts: ../known_hosts" \
     "connection refused by 127.0.0.1 port 1"
