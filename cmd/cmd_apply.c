@@ -14,7 +14,9 @@
 #include "cmd/progress.h"
 #include "cmd/session.h"
 #include "state/obsfile.h"
+#include "state/sanitize.h"
 #include "state/store.h"
+#include "providers/exchange/lease.h"
 #include "providers/world.h"
 #include "reconcile/apply.h"
 #include "reconcile/plan.h"
@@ -92,6 +94,7 @@ static void event(void *arg, const struct xc_step *s,
 struct runner_ctx {
 	struct xc_run_ctx run;
 	struct progress progress;
+	struct xc_lease *lease; /* borrowed */
 };
 
 static int run(void *arg, const struct xc_step *s, struct xc_step_result *res,
@@ -99,6 +102,10 @@ static int run(void *arg, const struct xc_step *s, struct xc_step_result *res,
 {
 	struct runner_ctx *r = arg;
 
+	/* No step without the organisation's lease: another excert may be
+	 * changing it now. */
+	if (r->lease && !xc_lease_held(r->lease, err))
+		return err->code;
 	return xc_run_step(&r->run, s, res, err);
 }
 
@@ -134,9 +141,29 @@ static int open_store(struct xc_ctx *ctx, const struct xc_config *cfg, int wait,
 		free(dir);
 		return -1;
 	}
-	if (note[0])
-		fprintf(stderr, "excert: %s\n", note);
+	if (note[0]) {
+		/* The note quotes the lock file, which anyone could write. */
+		fputs("excert: ", stderr);
+		xc_sanitize_fputs(note, stderr, 0);
+		fputc('\n', stderr);
+	}
 	free(dir);
+	return 0;
+}
+
+/* Takes the organisation's lease (providers/exchange/lease.h), waiting as
+ * long as for the state directory's lock. */
+static int take_lease(const struct xc_session *ss, struct xc_store *store,
+                      int wait, struct xc_lease **out)
+{
+	struct xc_error err;
+
+	xc_error_clear(&err);
+	if (xc_lease_take(out, ss->cfg, ss->base, "excert apply", store, wait,
+	                  &err) < 0) {
+		xc_out_err(&err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -181,7 +208,7 @@ static void keep_plan(const struct xc_session *ss, struct xc_store *store)
 
 /* Shows the plan, asks unless approved, and runs it. */
 static int carry_out(struct xc_session *ss, struct xc_store *store,
-                     bool approved, const char *saved)
+                     struct xc_lease *lease, bool approved, const char *saved)
 {
 	const struct xc_plan *plan = &ss->plan;
 	struct xc_world world;
@@ -212,6 +239,7 @@ static int carry_out(struct xc_session *ss, struct xc_store *store,
 	xc_run_init(&rc_ctx.run, &ss->in, &world);
 	xc_progress_init(&rc_ctx.progress.show, plan, stderr);
 	rc_ctx.progress.store = store;
+	rc_ctx.lease = lease;
 	rc_ctx.progress.commit = ss->src.commit[0] ? ss->src.commit : NULL;
 	runner.run = run;
 	runner.event = ev;
@@ -256,11 +284,16 @@ static bool facts_changed(const struct xc_saved_plan *sp, char **now,
 			j++;
 			continue;
 		}
-		if (shown < 20)
-			fprintf(stderr, "  %s %s\n", c < 0 ? "then:" : "now: ",
-			        c < 0 ? sp->facts[i] : now[j]);
-		else
+		/* Facts are what the agents said (and the saved plan is a
+		 * file from anywhere): sanitized. */
+		if (shown < 20) {
+			fprintf(stderr, "  %s ", c < 0 ? "then:" : "now: ");
+			xc_sanitize_fputs(c < 0 ? sp->facts[i] : now[j], stderr,
+			                  0);
+			fputc('\n', stderr);
+		} else {
 			more++;
+		}
 		shown++;
 		if (c < 0)
 			i++;
@@ -310,6 +343,7 @@ static int apply_saved(struct xc_ctx *ctx, struct xc_plan_args *a,
 	struct xc_saved_plan sp;
 	struct xc_session ss;
 	struct xc_store *store = NULL;
+	struct xc_lease *lease = NULL;
 	struct xc_error err;
 	char **facts = NULL;
 	size_t nfacts = 0;
@@ -347,7 +381,8 @@ static int apply_saved(struct xc_ctx *ctx, struct xc_plan_args *a,
 		a->targets[i] = sp.targets[i];
 	a->ntargets = sp.ntargets;
 	a->now = sp.planned_for;
-	if (open_store(ctx, ss.cfg, a->wait, &store) < 0) {
+	if (open_store(ctx, ss.cfg, a->wait, &store) < 0 ||
+	    take_lease(&ss, store, a->wait, &lease) < 0) {
 		rc = XC_EXIT_ERROR;
 		goto out;
 	}
@@ -383,9 +418,10 @@ static int apply_saved(struct xc_ctx *ctx, struct xc_plan_args *a,
 	fprintf(stderr,
 	        "excert: %s matches the organisation as observed now (%zu facts)\n",
 	        path, nfacts);
-	rc = carry_out(&ss, store, true, path);
+	rc = carry_out(&ss, store, lease, true, path);
 out:
 	xc_strv_free(facts, nfacts);
+	xc_lease_release(lease);
 	xc_store_close(store);
 	xc_session_release(&ss);
 	xc_saved_plan_release(&sp);
@@ -398,6 +434,7 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	struct xc_session ss;
 	struct xc_store *store = NULL;
+	struct xc_lease *lease = NULL;
 	const char *plan_path;
 	int rc;
 	int n;
@@ -435,9 +472,17 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 		xc_session_release(&ss);
 		return XC_EXIT_ERROR;
 	}
+	/* So is the organisation's lease: no other excert, whatever its
+	 * state directory, changes the organisation in between. */
+	if (take_lease(&ss, store, a.wait, &lease) < 0) {
+		xc_store_close(store);
+		xc_session_release(&ss);
+		return XC_EXIT_ERROR;
+	}
 	rc = xc_session_plan(&ss, &a, store);
 	if (rc == XC_EXIT_OK)
-		rc = carry_out(&ss, store, a.auto_approve, NULL);
+		rc = carry_out(&ss, store, lease, a.auto_approve, NULL);
+	xc_lease_release(lease);
 	xc_store_close(store);
 	xc_session_release(&ss);
 	return rc;

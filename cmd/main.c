@@ -4,11 +4,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
+#include "state/suggest.h"
 
 int main(int argc, char **argv)
 {
@@ -19,7 +22,15 @@ int main(int argc, char **argv)
 	const struct xc_cmd *cmd;
 	char *pos[1];
 	int rc;
+	const struct rlimit nocore = {0, 0};
 
+	/* No core dump: one would hold the secrets excert resolved (a TSIG
+	 * secret, an EAB key, a private key); not dumpable also keeps other
+	 * users' debuggers out. */
+	if (setrlimit(RLIMIT_CORE, &nocore) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fprintf(stderr, "excert: cannot disable core dumps: %s\n",
+		        strerror(errno));
 	/* A transport's peer may go away while excert writes to it: that is
 	 * an error to report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
@@ -46,7 +57,20 @@ int main(int argc, char **argv)
 	}
 	cmd = xc_cmd_find(argv[p.idx]);
 	if (!cmd) {
-		xc_out_usage("unknown command '%s'", argv[p.idx]);
+		const char *names[64];
+		const char *near;
+		size_t n = 0;
+
+		while (n < 64 && xc_commands[n].name) {
+			names[n] = xc_commands[n].name;
+			n++;
+		}
+		near = xc_suggest(argv[p.idx], names, n);
+		if (near)
+			xc_out_usage("unknown command '%s'; did you mean '%s'?",
+			             argv[p.idx], near);
+		else
+			xc_out_usage("unknown command '%s'", argv[p.idx]);
 		return XC_EXIT_USAGE;
 	}
 	return cmd->fn(&ctx, argc - p.idx, argv + p.idx);

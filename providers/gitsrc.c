@@ -49,10 +49,14 @@ static int read_worktree(struct xc_source *out, const char *path,
 
 	/* O_NONBLOCK: a FIFO given by mistake must not hang excert. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0 && errno == ENOENT)
 		return xc_error_set(
-		        err, errno == ENOENT ? XC_ENOTFOUND : XC_EIO,
-		        "cannot open '%s': %s", path, strerror(errno));
+		        err, XC_ENOTFOUND,
+		        "cannot open '%s': %s (start a desired state with 'excert init DIR', or name one with -C DIR or -c FILE)",
+		        path, strerror(errno));
+	if (fd < 0)
+		return xc_error_set(err, XC_EIO, "cannot open '%s': %s", path,
+		                    strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return xc_error_set(err, XC_EINVAL,

@@ -175,6 +175,61 @@ struct current {
 	const char *held_on;            /* a server that holds it */
 };
 
+/* How much the organisation uses the certificate with this thumbprint:
+ * each target server that binds it on IIS 443 or has it enabled for a
+ * service, and each endpoint or load balancer that serves it. */
+static size_t use_count(const struct xc_plan_input *in, const struct xc_cert *c,
+                        const char *thumb)
+{
+	size_t n = 0;
+	size_t i;
+	size_t j;
+
+	for (i = 0; i < c->servers.n; i++) {
+		const struct xc_server_obs *so =
+		        server_obs(in->obs, c->servers.v[i].v);
+
+		for (j = 0; so && so->ok && j < so->obs.nbindings; j++)
+			if (so->obs.bindings[j].port == 443 &&
+			    strcmp(so->obs.bindings[j].thumbprint, thumb) == 0)
+				n++;
+		for (j = 0; so && so->ok && j < so->obs.ncerts; j++)
+			if (so->obs.certs[j].services &&
+			    strcmp(so->obs.certs[j].x.thumbprint, thumb) == 0)
+				n++;
+	}
+	for (i = 0; i < in->obs->nserved; i++)
+		if (in->obs->served[i].ok &&
+		    strcmp(in->obs->served[i].cert, c->name.v) == 0 &&
+		    strcmp(in->obs->served[i].thumbprint, thumb) == 0)
+			n++;
+	return n;
+}
+
+/* Whether o should be the current certificate rather than cur: it expires
+ * later; or, among equals (two renewals of one day, say, by two
+ * controllers), it is the one in use, so that what is bound and served
+ * stays and the other is superseded; the thumbprint decides the rest, so
+ * that every plan makes the same choice. */
+static bool newer_or_in_use(const struct xc_plan_input *in,
+                            const struct xc_cert *c,
+                            const struct xc_obs_cert *o,
+                            const struct xc_obs_cert *cur)
+{
+	size_t uo;
+	size_t uc;
+
+	if (o->x.not_after != cur->x.not_after)
+		return o->x.not_after > cur->x.not_after;
+	if (strcmp(o->x.thumbprint, cur->x.thumbprint) == 0)
+		return false;
+	uo = use_count(in, c, o->x.thumbprint);
+	uc = use_count(in, c, cur->x.thumbprint);
+	if (uo != uc)
+		return uo > uc;
+	return strcmp(o->x.thumbprint, cur->x.thumbprint) < 0;
+}
+
 static void find_current(const struct xc_plan_input *in,
                          const struct xc_cert *c,
                          const struct xc_issuer_facts *f, struct current *cur,
@@ -226,7 +281,7 @@ static void find_current(const struct xc_plan_input *in,
 				continue;
 			}
 			if (!cur->cert ||
-			    o->x.not_after > cur->cert->x.not_after) {
+			    newer_or_in_use(in, c, o, cur->cert)) {
 				cur->cert = o;
 				cur->held_on = so->server->name.v;
 			}
@@ -786,6 +841,13 @@ static void plan_finish(struct certplan *cp, int first_step)
 				        so->server->name.v,
 				        "confirm on %s that the certificate that stays is held, enabled and named where it serves",
 				        so->server->name.v);
+				/* Which one stays is the planner's choice (see
+				 * newer_or_in_use): the runner checks that
+				 * one, not one it would pick itself. */
+				if (!cp->fresh && cp->cur)
+					snprintf(s->thumbprint,
+					         sizeof(s->thumbprint), "%s",
+					         cp->cur->x.thumbprint);
 				verify[i] = s->id;
 			}
 			s = add(cp->b, XC_STEP_REMOVE, c, so->server->name.v,

@@ -537,10 +537,29 @@ static int run_restart(struct xc_run_ctx *ctx, const struct xc_step *s,
 	return rc;
 }
 
-/* A usable certificate on o that is c. */
+/* Whether o binds x on IIS 443 or has it enabled for a service. */
+static bool used_here(const struct xc_obs_server *o,
+                      const struct xc_obs_cert *x)
+{
+	size_t i;
+
+	if (x->services)
+		return true;
+	for (i = 0; i < o->nbindings; i++)
+		if (o->bindings[i].port == 443 &&
+		    strcasecmp(o->bindings[i].thumbprint, x->x.thumbprint) == 0)
+			return true;
+	return false;
+}
+
+/* The usable certificate on o that is c: the one with thumbprint want when
+ * the plan named the one that stays, else the latest to expire (among
+ * equals the one in use here, then the lowest thumbprint, as the planner
+ * chooses). */
 static const struct xc_obs_cert *holding(struct xc_run_ctx *ctx,
                                          const struct xc_cert *c,
-                                         const struct xc_obs_server *o)
+                                         const struct xc_obs_server *o,
+                                         const char *want)
 {
 	const struct xc_issuer_facts *f = xc_issuer_facts_find(
 	        ctx->in->facts, ctx->in->nfacts, c->issuer.v);
@@ -551,9 +570,20 @@ static const struct xc_obs_cert *holding(struct xc_run_ctx *ctx,
 	for (i = 0; i < o->ncerts; i++) {
 		const struct xc_obs_cert *x = &o->certs[i];
 
-		if (xc_cert_matches(c, x, f, why, sizeof(why)) &&
-		    xc_cert_usable(x, run_now(ctx)) &&
-		    (!best || x->x.not_after > best->x.not_after))
+		if (!xc_cert_matches(c, x, f, why, sizeof(why)) ||
+		    !xc_cert_usable(x, run_now(ctx)))
+			continue;
+		if (want && want[0]) {
+			if (strcasecmp(x->x.thumbprint, want) == 0)
+				return x;
+			continue;
+		}
+		if (!best || x->x.not_after > best->x.not_after ||
+		    (x->x.not_after == best->x.not_after &&
+		     (used_here(o, x) != used_here(o, best)
+		              ? used_here(o, x)
+		              : strcmp(x->x.thumbprint, best->x.thumbprint) <
+		                        0)))
 			best = x;
 	}
 	return best;
@@ -571,7 +601,7 @@ static int run_verify(struct xc_run_ctx *ctx, const struct xc_cert *c,
 
 	if (observe(ctx, s->server, &o, err) < 0)
 		return XC_ERR;
-	h = holding(ctx, c, &o);
+	h = holding(ctx, c, &o, s->thumbprint);
 	if (!h) {
 		xc_obs_server_release(&o);
 		return xc_error_set(err, XC_ERR,
@@ -636,7 +666,7 @@ static int run_remove(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		snprintf(res->detail, sizeof(res->detail), "already gone");
 		return 1;
 	}
-	h = holding(ctx, c, &o);
+	h = holding(ctx, c, &o, NULL);
 	if (!h || strcasecmp(h->x.thumbprint, x->x.thumbprint) == 0)
 		rc = xc_error_set(
 		        err, XC_ERR,

@@ -14,6 +14,10 @@
 
 #define BEGIN_MARK "-----BEGIN EXCERT REPLY-----"
 #define END_MARK "-----END EXCERT REPLY-----"
+/* A connector's name or a TlsCertificateName is bounded by the reply
+ * alone: Exchange allows 64 characters of name, but one odd connector must
+ * never make the whole organisation unobservable. */
+#define NAME_MAX_BYTES XC_REPLY_MAX_BYTES
 
 /* ---- requests -------------------------------------------------------- */
 
@@ -186,6 +190,14 @@ const char *xc_request_place_http01(struct xc_request *r, const char *token,
 const char *xc_request_clear_http01(struct xc_request *r, const char *token)
 {
 	return add_op(r, "clear_http01", json_pack("{s:s}", "token", token));
+}
+
+const char *xc_request_lease(struct xc_request *r, const char *action,
+                             const char *token, const char *owner, int ttl)
+{
+	return add_op(r, "lease",
+	              json_pack("{s:s,s:s,s:s,s:i}", "action", action, "token",
+	                        token, "owner", owner, "ttl", ttl));
 }
 
 char *xc_request_json(const struct xc_request *r)
@@ -422,21 +434,21 @@ int xc_reply_parse(struct xc_reply *out, const char *text, size_t len,
 	const json_t *results;
 	const json_t *ops = req->ops;
 	const json_t *e;
+	long long protocol;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	doc = parse_doc(text, len, err, "agent reply");
 	if (!doc)
 		return XC_EPROTO;
-	if (rd_int(&rd, doc, "protocol", 0, 1000) != XC_PROTOCOL_VERSION &&
-	    !rd.failed) {
+	protocol = rd_int(&rd, doc, "protocol", 0, 1000);
+	if (protocol != XC_PROTOCOL_VERSION && !rd.failed) {
+		/* The number is read before the document is released. */
 		json_decref(doc);
 		return xc_error_set(
 		        err, XC_EPROTO,
 		        "agent speaks protocol %lld; excert speaks %d",
-		        (long long)json_integer_value(
-		                json_object_get(doc, "protocol")),
-		        XC_PROTOCOL_VERSION);
+		        (long long)protocol, XC_PROTOCOL_VERSION);
 	}
 	out->server = rd_dup(&rd, doc, "server", false, 256);
 	out->agent = rd_dup(&rd, doc, "agent", true, 256);
@@ -532,6 +544,18 @@ fail_set:
 	return XC_EPROTO;
 }
 
+/* The first mark in [p, end), or NULL.  The output may hold NUL bytes, so
+ * no string functions. */
+static const char *find_mark(const char *p, const char *end, const char *mark)
+{
+	size_t n = strlen(mark);
+
+	for (; (size_t)(end - p) >= n; p++)
+		if (memcmp(p, mark, n) == 0)
+			return p;
+	return NULL;
+}
+
 int xc_reply_unframe(const char *output, size_t len, char **json_out,
                      size_t *json_len, struct xc_error *err)
 {
@@ -549,24 +573,27 @@ int xc_reply_unframe(const char *output, size_t len, char **json_out,
 		return xc_error_set(err, XC_EPROTO,
 		                    "the server printed more than %u bytes",
 		                    XC_REPLY_MAX_BYTES);
-	/* The output may hold NUL bytes: search by hand. */
-	for (b = output; b + sizeof(BEGIN_MARK) - 1 <= end; b++)
-		if (memcmp(b, BEGIN_MARK, sizeof(BEGIN_MARK) - 1) == 0)
-			break;
-	if (b + sizeof(BEGIN_MARK) - 1 > end)
+	b = find_mark(output, end, BEGIN_MARK);
+	if (!b)
 		return xc_error_set(
 		        err, XC_EPROTO,
 		        "no reply from the agent (no '%s' line in %zu bytes of output)",
 		        BEGIN_MARK, len);
 	b += sizeof(BEGIN_MARK) - 1;
-	for (e = b; e + sizeof(END_MARK) - 1 <= end; e++)
-		if (memcmp(e, END_MARK, sizeof(END_MARK) - 1) == 0)
-			break;
-	if (e + sizeof(END_MARK) - 1 > end)
+	e = find_mark(b, end, END_MARK);
+	if (!e)
 		return xc_error_set(
 		        err, XC_EPROTO,
 		        "truncated reply from the agent (no '%s' line)",
 		        END_MARK);
+	/* Something that prints before or after the agent (a profile, a
+	 * banner, a forced command) must not be able to stand in for its
+	 * reply: a second block makes the whole output unusable. */
+	if (find_mark(e, end, BEGIN_MARK))
+		return xc_error_set(
+		        err, XC_EPROTO,
+		        "the output holds more than one '%s' line: something besides the agent prints a reply (a profile, a banner or a forced command?)",
+		        BEGIN_MARK);
 	body = xc_xstrndup(b, (size_t)(e - b));
 	for (i = 0; body[i]; i++)
 		if ((unsigned char)body[i] >= 0x80)
@@ -904,11 +931,12 @@ int xc_parse_observe(struct xc_obs_server *out, const char *json,
 				rd_fail(&rd, "is not an object", "connector");
 				break;
 			}
-			out->rconns[i].identity =
-			        rd_dup(&rd, c, "identity", false, 1024);
+			out->rconns[i].identity = rd_dup(&rd, c, "identity",
+			                                 false, NAME_MAX_BYTES);
 			out->rconns[i].fqdn = rd_dup(&rd, c, "fqdn", true, 256);
-			out->rconns[i].tls_name = rd_dup(
-			        &rd, c, "tls_certificate_name", true, 8192);
+			out->rconns[i].tls_name =
+			        rd_dup(&rd, c, "tls_certificate_name", true,
+			               NAME_MAX_BYTES);
 		}
 	}
 	rd.ctx = "observe";
@@ -985,10 +1013,11 @@ int xc_parse_observe_org(struct xc_obs_org *out, const char *json,
 				break;
 			}
 			out->sconns[i].name =
-			        rd_dup(&rd, c, "name", false, 1024);
+			        rd_dup(&rd, c, "name", false, NAME_MAX_BYTES);
 			out->sconns[i].fqdn = rd_dup(&rd, c, "fqdn", true, 256);
-			out->sconns[i].tls_name = rd_dup(
-			        &rd, c, "tls_certificate_name", true, 8192);
+			out->sconns[i].tls_name =
+			        rd_dup(&rd, c, "tls_certificate_name", true,
+			               NAME_MAX_BYTES);
 		}
 	}
 	rd.ctx = "observe_org";
@@ -1000,8 +1029,9 @@ int xc_parse_observe_org(struct xc_obs_org *out, const char *json,
 			rd_fail(&rd, "is not an object", "hybrid");
 		} else {
 			out->hybrid = true;
-			out->hybrid_tls_name = rd_dup(
-			        &rd, h, "tls_certificate_name", true, 8192);
+			out->hybrid_tls_name =
+			        rd_dup(&rd, h, "tls_certificate_name", true,
+			               NAME_MAX_BYTES);
 		}
 	}
 	json_decref(doc);
@@ -1022,6 +1052,30 @@ int xc_result_string(char **out, const char *json, const char *key,
 	if (!doc)
 		return XC_EPROTO;
 	*out = rd_dup(&rd, doc, key, false, 64u * 1024 * 1024);
+	json_decref(doc);
+	return rd.failed ? XC_EPROTO : 0;
+}
+
+int xc_parse_lease(struct xc_lease_state *out, const char *json,
+                   struct xc_error *err)
+{
+	struct rd rd = {err, "lease", false};
+	json_t *doc = parse_doc(json, strlen(json), err, "lease result");
+	const char *owner;
+
+	memset(out, 0, sizeof(*out));
+	if (!doc)
+		return XC_EPROTO;
+	out->held = rd_bool(&rd, doc, "held");
+	owner = rd_str(&rd, doc, "owner", true, 255);
+	snprintf(out->owner, sizeof(out->owner), "%s", owner ? owner : "");
+	/* It is printed as it is: no terminal controls from outside. */
+	for (owner = out->owner; *owner; owner++)
+		if ((unsigned char)*owner < 0x20 ||
+		    (unsigned char)*owner >= 0x7f)
+			out->owner[owner - out->owner] = '?';
+	out->seconds_left =
+	        (int)rd_int(&rd, doc, "seconds_left", 0, 366LL * 86400);
 	json_decref(doc);
 	return rd.failed ? XC_EPROTO : 0;
 }

@@ -60,6 +60,11 @@ const char *xc_request_remove(struct xc_request *r, const char *thumbprint);
 const char *xc_request_place_http01(struct xc_request *r, const char *token,
                                     const char *content);
 const char *xc_request_clear_http01(struct xc_request *r, const char *token);
+/* The organisation's lease: action "take", "renew" or "release"; token is
+ * the holder's secret-free random id (lowercase hex), owner says who holds
+ * it in words, ttl in seconds (DESIGN.md §7). */
+const char *xc_request_lease(struct xc_request *r, const char *action,
+                             const char *token, const char *owner, int ttl);
 
 /* The request as compact JSON; caller frees. */
 char *xc_request_json(const struct xc_request *r);
@@ -95,7 +100,9 @@ void xc_reply_release(struct xc_reply *r);
 
 /*
  * Extracts the reply from a shell's output: the base64 between the marker
- * lines, decoded.  Output outside the markers is ignored.  *json_out is
+ * lines, decoded.  Output outside the markers is ignored, but a second
+ * BEGIN line is an error: nothing besides the agent may print a reply
+ * that could stand in for its own (docs/agent-protocol.md).  *json_out is
  * NUL-terminated (caller frees).  0, or XC_EPROTO with err set.
  */
 int xc_reply_unframe(const char *output, size_t len, char **json_out,
@@ -124,6 +131,17 @@ int xc_parse_observe_org(struct xc_obs_org *out, const char *json,
 
 /* One string member of a result ("thumbprint", "csr", "pfx"); caller
  * frees.  XC_EPROTO when absent or not a string. */
+/* The answer of a lease operation. */
+struct xc_lease_state {
+	bool held;        /* this token holds the lease now */
+	char owner[256];  /* the holder in words, "" when nobody holds it */
+	int seconds_left; /* until the holder's lease expires */
+};
+
+/* Parses a lease result; 0, or XC_EPROTO with err set. */
+int xc_parse_lease(struct xc_lease_state *out, const char *json,
+                   struct xc_error *err);
+
 int xc_result_string(char **out, const char *json, const char *key,
                      struct xc_error *err);
 

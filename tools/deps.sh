@@ -8,7 +8,8 @@ pkgs="build-essential cmake pkg-config git ca-certificates
   libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14 valgrind
   python3 python3-jsonschema python3-yaml libtree-sitter-dev
   openssh-server openssh-client pebble libldns-dev bind9 bind9-dnsutils
-  postfix ssl-cert-check testssl.sh haproxy nginx socat"
+  postfix ssl-cert-check testssl.sh haproxy nginx socat curl
+  python3-cryptography bsdutils"
 # npm fetches the PowerShell grammar for the agent's syntax test; a machine
 # that already has node and npm (from elsewhere) keeps them.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

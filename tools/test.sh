@@ -20,11 +20,20 @@ result() { # NAME RC
         echo "FAILED: $1" >&2
     fi
 }
+# Under CI=true a skipped test (its server or tool missing) counts as
+# failed: a skip there once hid the ACME tests on a fresh machine.
 count_junit() { # FILE
     t=$(grep -o 'tests="[0-9]*"' "$1" | head -1 | tr -dc 0-9)
     f=$(grep -o 'failures="[0-9]*"' "$1" | head -1 | tr -dc 0-9)
-    passed=$((passed + ${t:-0} - ${f:-0}))
-    failed=$((failed + ${f:-0}))
+    s=$(grep -c '<skipped' "$1")
+    passed=$((passed + ${t:-0} - ${f:-0} - ${s:-0}))
+    if [ "${CI:-}" = true ] && [ "${s:-0}" -gt 0 ]; then
+        grep -B2 '<skipped' "$1" | grep -o 'name="[^"]*"' >&2
+        echo "FAILED: ${s} test(s) skipped under CI=true" >&2
+        failed=$((failed + ${f:-0} + s))
+    else
+        failed=$((failed + ${f:-0}))
+    fi
 }
 
 step "dependencies"
@@ -59,8 +68,9 @@ if [ $rc -ne 0 ]; then
     result asan-build $rc
 else
     # libgit2 1.5.1 leaks inside libpcre2 (tests/lsan.supp).
+    # Two controllers at once: 20 trials in the run above, 5 here.
     LSAN_OPTIONS=suppressions=$top/tests/lsan.supp \
-        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 XC_LEASE_TRIALS=5 \
         ctest --test-dir build-asan --output-on-failure \
         --output-junit junit.xml -j"$jobs"
     count_junit build-asan/junit.xml

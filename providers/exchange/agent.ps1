@@ -272,7 +272,7 @@ function Get-ExcertArgThumbprint {
         $Arguments
     )
     $value = Get-ExcertArgString -Arguments $Arguments -Name 'thumbprint'
-    if ($value -cnotmatch '^[0-9A-Fa-f]{40}$') {
+    if ($value -cnotmatch '\A[0-9A-Fa-f]{40}\z') {
         throw (New-ExcertError -Category 'InvalidArgument' -Message 'argument ''thumbprint'' must be 40 hexadecimal digits')
     }
     return $value.ToUpperInvariant()
@@ -284,7 +284,7 @@ function Get-ExcertArgTlsName {
         $Arguments
     )
     $value = Get-ExcertArgString -Arguments $Arguments -Name 'tls_certificate_name'
-    if ($value -notmatch '^<I>[^\r\n]+<S>[^\r\n]+$') {
+    if ($value -notmatch '\A<I>[^\r\n]+<S>[^\r\n]+\z') {
         throw (New-ExcertError -Category 'InvalidArgument' -Message 'argument ''tls_certificate_name'' must have the form <I>issuer<S>subject')
     }
     return $value
@@ -346,7 +346,7 @@ function ConvertTo-ExcertThumbprint {
         return $null
     }
     $text = ([string]$Value).Trim().ToUpperInvariant()
-    if ($text -cnotmatch '^[0-9A-F]{40}$') {
+    if ($text -cnotmatch '\A[0-9A-F]{40}\z') {
         return $null
     }
     return $text
@@ -374,7 +374,7 @@ function Get-ExcertServiceNames {
     }
     $flags = [ordered]@{ 'IMAP' = 1; 'POP' = 2; 'UM' = 4; 'IIS' = 8; 'SMTP' = 16; 'Federation' = 32; 'UMCallRouter' = 64 }
     $text = $Services.ToString().Trim()
-    if ($text -match '^[0-9]+$') {
+    if ($text -match '\A[0-9]+\z') {
         $number = [long]$text
         foreach ($key in $flags.Keys) {
             if (($number -band $flags[$key]) -ne 0) {
@@ -578,7 +578,7 @@ function Test-ExcertTlsNameRefers {
         [string]$Issuer,
         [string]$Subject
     )
-    $match = [regex]::Match($TlsName, '^<I>(.*)<S>(.*)$', [System.Text.RegularExpressions.RegexOptions]::IgnoreCase)
+    $match = [regex]::Match($TlsName, '\A<I>(.*)<S>(.*)\z', [System.Text.RegularExpressions.RegexOptions]::IgnoreCase)
     if (-not $match.Success) {
         return $false
     }
@@ -1328,18 +1328,50 @@ function Get-ExcertArgToken {
         $Arguments
     )
     $token = Get-ExcertArgString -Arguments $Arguments -Name 'token'
-    if ($token -cnotmatch '^[A-Za-z0-9_-]+$' -or $token.Length -gt 255) {
+    if ($token -cnotmatch '\A[A-Za-z0-9_-]+\z' -or $token.Length -gt 255) {
         throw (New-ExcertError -Category 'InvalidArgument' -Message 'argument ''token'' must be base64url ([A-Za-z0-9_-], at most 255 characters)')
     }
     return $token
 }
 
+# Whether Path is a reparse point (a junction or a symbolic link, also
+# one whose target is gone); $false when nothing is there.
+function Test-ExcertReparsePoint {
+    param(
+        [string]$Path
+    )
+    $item = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
+    if ($null -ne $item) {
+        return (($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0)
+    }
+    try {
+        $attributes = [System.IO.File]::GetAttributes($Path)
+    } catch {
+        return $false
+    }
+    return (($attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0)
+}
+
+# Refuses a junction or symbolic link at Path: one planted in the webroot
+# would send the answer, or its deletion, wherever it points.
+function Assert-ExcertNotReparsePoint {
+    param(
+        [string]$Path
+    )
+    if (Test-ExcertReparsePoint -Path $Path) {
+        throw (New-ExcertError -Category 'PermissionDenied' -Message ('{0} is a junction or symbolic link: refusing to follow it for http-01' -f $Path))
+    }
+}
+
 # <webroot>\.well-known\acme-challenge, the webroot being the physicalPath
 # of 'Default Web Site' with its environment variables expanded
-# (%SystemDrive%\inetpub\wwwroot by default).
+# (%SystemDrive%\inetpub\wwwroot by default).  The webroot may be a
+# junction (IIS was told so); .well-known and acme-challenge may not be,
+# checked before and after each is made (with -Create, when missing).
 function Get-ExcertChallengeDirectory {
     param(
-        $Context
+        $Context,
+        [switch]$Create
     )
     if ($Context.IsEdge) {
         throw (New-ExcertError -Category 'InvalidOperation' -Message 'there is no IIS on an Edge Transport server')
@@ -1353,11 +1385,21 @@ function Get-ExcertChallengeDirectory {
     if ($root -eq '') {
         throw (New-ExcertError -Category 'ObjectNotFound' -Message '''Default Web Site'' has no physical path')
     }
-    return [System.IO.Path]::Combine($root, '.well-known', 'acme-challenge')
+    $directory = $root
+    foreach ($name in @('.well-known', 'acme-challenge')) {
+        $directory = [System.IO.Path]::Combine($directory, $name)
+        Assert-ExcertNotReparsePoint -Path $directory
+        if ($Create -and -not [System.IO.Directory]::Exists($directory)) {
+            $null = [System.IO.Directory]::CreateDirectory($directory)
+            Assert-ExcertNotReparsePoint -Path $directory
+        }
+    }
+    return $directory
 }
 
-# place_http01: writes the key authorization as ASCII without BOM,
-# creating the directory when missing.
+# place_http01: writes the key authorization as ASCII without BOM into a
+# new file (a stale one is deleted first; a junction or link is refused,
+# never followed), creating the directories when missing.
 function Invoke-ExcertPlaceHttp01 {
     param(
         $Context,
@@ -1366,22 +1408,30 @@ function Invoke-ExcertPlaceHttp01 {
     $ErrorActionPreference = 'Stop'
     $token = Get-ExcertArgToken -Arguments $Arguments
     $content = Get-ExcertArgString -Arguments $Arguments -Name 'content'
-    if ($content -cnotmatch '^[\x21-\x7E]+$') {
+    if ($content -cnotmatch '\A[\x21-\x7E]+\z') {
         throw (New-ExcertError -Category 'InvalidArgument' -Message 'argument ''content'' must be printable ASCII without spaces')
     }
-    $directory = Get-ExcertChallengeDirectory -Context $Context
-    if (-not [System.IO.Directory]::Exists($directory)) {
-        $null = [System.IO.Directory]::CreateDirectory($directory)
-    }
+    $directory = Get-ExcertChallengeDirectory -Context $Context -Create
     $path = [System.IO.Path]::Combine($directory, $token)
+    Assert-ExcertNotReparsePoint -Path $path
+    if ([System.IO.File]::Exists($path)) {
+        [System.IO.File]::Delete($path)
+    }
     $ascii = New-Object -TypeName 'System.Text.ASCIIEncoding'
-    [System.IO.File]::WriteAllText($path, $content, $ascii)
+    $bytes = $ascii.GetBytes($content)
+    $stream = [System.IO.File]::Open($path, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
+    try {
+        $stream.Write($bytes, 0, $bytes.Length)
+    } finally {
+        $stream.Dispose()
+    }
     return [ordered]@{
         path = $path
     }
 }
 
-# clear_http01: removes the file; one that is already gone is no error.
+# clear_http01: removes the file; one that is already gone is no error.  A
+# junction or link on the way, or as the file, is refused, never followed.
 function Invoke-ExcertClearHttp01 {
     param(
         $Context,
@@ -1390,10 +1440,137 @@ function Invoke-ExcertClearHttp01 {
     $ErrorActionPreference = 'Stop'
     $token = Get-ExcertArgToken -Arguments $Arguments
     $path = [System.IO.Path]::Combine((Get-ExcertChallengeDirectory -Context $Context), $token)
+    Assert-ExcertNotReparsePoint -Path $path
     if ([System.IO.File]::Exists($path)) {
         [System.IO.File]::Delete($path)
     }
     return [ordered]@{}
+}
+
+# ---------------------------------------------------------------------------
+# The organisation's lease (docs/agent-protocol.md, lease)
+
+# The directory that holds the lease: %ProgramData%\excert, made readable and
+# writable by Administrators and SYSTEM only, and never a link or junction
+# (a user who could plant one could keep every excert out).
+function Get-ExcertLeaseDirectory {
+    $dir = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('CommonApplicationData'), 'excert')
+    if (-not [System.IO.Directory]::Exists($dir)) {
+        $null = New-Item -ItemType Directory -Path $dir -ErrorAction Stop
+        $acl = Get-Acl -LiteralPath $dir
+        $acl.SetAccessRuleProtection($true, $false)
+        foreach ($sid in @('S-1-5-32-544', 'S-1-5-18')) {
+            $identity = New-Object -TypeName 'System.Security.Principal.SecurityIdentifier' -ArgumentList $sid
+            $rule = New-Object -TypeName 'System.Security.AccessControl.FileSystemAccessRule' -ArgumentList $identity, 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow'
+            $acl.AddAccessRule($rule)
+        }
+        Set-Acl -LiteralPath $dir -AclObject $acl -ErrorAction Stop
+    }
+    $item = Get-Item -LiteralPath $dir -Force -ErrorAction Stop
+    if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+        throw (New-ExcertError -Category 'PermissionDenied' -Message ('{0} is a link or junction; the lease is not kept there' -f $dir))
+    }
+    return $dir
+}
+
+# take, renew or release the lease.  The record (owner, token, expiry in the
+# server's own UTC clock, so that the controllers' clocks never matter) is
+# read and written through one handle opened with no sharing, so that one
+# agent at a time decides; another waits for the handle (10 s at most).  A
+# renewal after expiry fails even if nobody took the lease in between: the
+# holder's view of the organisation may be out of date.
+function Invoke-ExcertLease {
+    param(
+        $Context,
+        $Arguments
+    )
+    $ErrorActionPreference = 'Stop'
+    $action = Get-ExcertArgString -Arguments $Arguments -Name 'action'
+    $token = Get-ExcertArgString -Arguments $Arguments -Name 'token'
+    if ($token -cnotmatch '\A[0-9a-f]{16,128}\z') {
+        throw (New-ExcertError -Category 'InvalidArgument' -Message 'argument ''token'' must be 16 to 128 lowercase hex digits')
+    }
+    if (@('take', 'renew', 'release') -cnotcontains $action) {
+        throw (New-ExcertError -Category 'InvalidArgument' -Message 'argument ''action'' must be take, renew or release')
+    }
+    $owner = $null
+    $ttl = 0
+    if ($action -cne 'release') {
+        $owner = Get-ExcertArgString -Arguments $Arguments -Name 'owner'
+        if ($owner.Length -gt 200 -or $owner -cmatch '[\x00-\x1f\x7f]') {
+            throw (New-ExcertError -Category 'InvalidArgument' -Message 'argument ''owner'' must be 1 to 200 printable characters')
+        }
+        $ttl = Get-ExcertArgInt -Arguments $Arguments -Name 'ttl'
+        if ($ttl -lt 10 -or $ttl -gt 3600) {
+            throw (New-ExcertError -Category 'InvalidArgument' -Message 'argument ''ttl'' must be 10 to 3600 seconds')
+        }
+    }
+    $path = [System.IO.Path]::Combine((Get-ExcertLeaseDirectory), 'lease.json')
+    $stream = $null
+    $deadline = [System.DateTime]::UtcNow.AddSeconds(10)
+    while ($null -eq $stream) {
+        try {
+            $stream = [System.IO.File]::Open($path, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)
+        } catch [System.IO.IOException] {
+            if ([System.DateTime]::UtcNow -gt $deadline) {
+                throw (New-ExcertError -Category 'InvalidOperation' -Message ('{0} stayed busy for 10 s' -f $path))
+            }
+            Start-Sleep -Milliseconds 100
+        }
+    }
+    try {
+        $now = [System.DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+        $utf8 = New-Object -TypeName 'System.Text.UTF8Encoding' -ArgumentList $false
+        $reader = New-Object -TypeName 'System.IO.StreamReader' -ArgumentList $stream, $utf8, $false, 4096, $true
+        $text = $reader.ReadToEnd()
+        $reader.Dispose()
+        $record = $null
+        if ($text.Trim() -ne '') {
+            try {
+                $record = $text | ConvertFrom-Json -ErrorAction Stop
+            } catch {
+                $record = $null
+            }
+        }
+        $live = $false
+        $mine = $false
+        if ($null -ne $record -and $null -ne $record.expires -and $null -ne $record.token) {
+            $live = [long]$record.expires -gt $now
+            $mine = [string]::Equals([string]$record.token, $token, [System.StringComparison]::Ordinal)
+        }
+        $held = $false
+        $write = $false
+        if ($action -ceq 'release') {
+            if ($mine) {
+                $record = $null
+                $write = $true
+            }
+        } elseif (($action -ceq 'renew' -and $live -and $mine) -or ($action -ceq 'take' -and -not ($live -and -not $mine))) {
+            $record = [pscustomobject]@{ owner = $owner; token = $token; expires = $now + $ttl }
+            $held = $true
+            $live = $true
+            $write = $true
+        }
+        if ($write) {
+            $body = ''
+            if ($null -ne $record) {
+                $body = ConvertTo-Json -InputObject $record -Compress
+            }
+            $bytes = $utf8.GetBytes($body)
+            $stream.SetLength(0)
+            $stream.Write($bytes, 0, $bytes.Length)
+            $stream.Flush($true)
+        }
+        $answerOwner = $null
+        $left = 0
+        if ($null -ne $record -and $live) {
+            $answerOwner = [string]$record.owner
+            $left = [long]$record.expires - $now
+        }
+        return [ordered]@{ held = $held; owner = $answerOwner; seconds_left = $left }
+    } finally {
+        $stream.Dispose()
+    }
 }
 
 # ---------------------------------------------------------------------------
@@ -1430,6 +1607,7 @@ function Invoke-ExcertOperation {
         'remove' { return (Invoke-ExcertRemove -Context $Context -Arguments $Arguments) }
         'place_http01' { return (Invoke-ExcertPlaceHttp01 -Context $Context -Arguments $Arguments) }
         'clear_http01' { return (Invoke-ExcertClearHttp01 -Context $Context -Arguments $Arguments) }
+        'lease' { return (Invoke-ExcertLease -Context $Context -Arguments $Arguments) }
     }
     throw (New-ExcertError -Category 'NotImplemented' -Message ('unknown operation ''{0}''' -f $Name))
 }

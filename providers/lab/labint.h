@@ -28,6 +28,10 @@ struct op_error {
 int lab_op(struct lab *l, const char *name, json_t *server, const char *op,
            const json_t *args, json_t **result, struct op_error *e);
 
+/* The lease operation (lablease.c): the organisation's lease in lab.json. */
+int lab_op_lease(struct lab *l, const json_t *args, json_t **result,
+                 struct op_error *e);
+
 /* DIR/rel, caller frees. */
 char *lab_path(const struct lab *l, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

@@ -200,16 +200,18 @@ static int op_observe(struct lab *l, const char *name, json_t *server,
 	}
 	json_array_foreach(json_object_get(server, "receive_connectors"), i, v)
 	{
-		char id[512];
+		struct xc_buf id;
 
-		snprintf(id, sizeof(id), "%s\\%s", name,
-		         json_string_value(json_object_get(v, "name")));
+		xc_buf_init(&id, 0);
+		xc_buf_printf(&id, "%s\\%s", name,
+		              json_string_value(json_object_get(v, "name")));
 		json_array_append_new(
 		        rconns,
-		        json_pack("{s:s,s:O,s:O}", "identity", id, "fqdn",
-		                  json_object_get(v, "fqdn"),
+		        json_pack("{s:s%,s:O,s:O}", "identity", id.ptr, id.len,
+		                  "fqdn", json_object_get(v, "fqdn"),
 		                  "tls_certificate_name",
 		                  json_object_get(v, "tls_certificate_name")));
+		xc_buf_release(&id);
 	}
 	if (!is_edge(server)) {
 		json_array_append_new(bindings,
@@ -998,6 +1000,8 @@ int lab_op(struct lab *l, const char *name, json_t *server, const char *op,
 		return op_restart(l, server, args, result, e);
 	if (strcmp(op, "remove") == 0)
 		return op_remove(l, name, server, args, result, e);
+	if (strcmp(op, "lease") == 0)
+		return lab_op_lease(l, args, result, e);
 	if (strcmp(op, "place_http01") == 0)
 		return op_http01(l, name, args, true, result, e);
 	if (strcmp(op, "clear_http01") == 0)

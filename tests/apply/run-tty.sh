@@ -9,6 +9,9 @@ command -v script >/dev/null || { echo "apply.tty: no script(1); skipped"; exit 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 export XDG_STATE_HOME="$tmp/state"
+# The caller's terminal type must not matter (a dumb one turns the live
+# list off): the pseudo-terminal here is an ordinary one.
+export TERM=xterm
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
