@@ -16,6 +16,7 @@
 #include "state/sanitize.h"
 #include "state/store.h"
 #include "state/services.h"
+#include "state/tlsname.h"
 #include "state/x509.h"
 
 enum { OPT_SERVER = 100, OPT_PARALLELISM, OPT_OUT };
@@ -89,15 +90,15 @@ static void where_bound(const struct xc_observation *o,
 		ADD("Auth (next)");
 	for (i = 0; i < s->nrconns; i++)
 		if (s->rconns[i].tls_name &&
-		    xc_tls_certificate_name_equal(s->rconns[i].tls_name, tls))
+		    xc_tls_equal(s->rconns[i].tls_name, tls))
 			ADD("%s", s->rconns[i].identity);
 	for (i = 0; o->org_ok && i < o->org.nsconns; i++)
 		if (o->org.sconns[i].tls_name &&
-		    xc_tls_certificate_name_equal(o->org.sconns[i].tls_name,
+		    xc_tls_equal(o->org.sconns[i].tls_name,
 		                                  tls))
 			ADD("send: %s", o->org.sconns[i].name);
 	if (o->org_ok && o->org.hybrid_tls_name &&
-	    xc_tls_certificate_name_equal(o->org.hybrid_tls_name, tls))
+	    xc_tls_equal(o->org.hybrid_tls_name, tls))
 		ADD("hybrid");
 #undef ADD
 	if (!buf[0])

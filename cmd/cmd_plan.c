@@ -128,6 +128,11 @@ void xc_plan_print_text(const struct xc_plan *p,
 			        color ? "\033[31m" : "", off);
 		fprintf(fp, "\n");
 	}
+	if (p->unfixed)
+		fprintf(fp,
+		        "\nunfixed (excert.yaml and the organisation differ, and no step can mend it):\n");
+	for (i = 0; i < p->unfixed; i++)
+		fprintf(fp, "  %s\n", xc_sanitize_str(&z, p->unfixed_notes[i]));
 	if (p->nnotes)
 		fprintf(fp, "\nnotes:\n");
 	for (i = 0; i < p->nnotes; i++)
@@ -141,9 +146,8 @@ void xc_plan_print_text(const struct xc_plan *p,
 		        p->blocked, p->blocked == 1 ? "" : "s");
 	else if (p->unfixed)
 		fprintf(fp,
-		        "\nNo steps, but %zu endpoint%s serve%s another certificate than Exchange holds, as the notes say.\n",
-		        p->unfixed, p->unfixed == 1 ? "" : "s",
-		        p->unfixed == 1 ? "s" : "");
+		        "\nNo steps, but %zu difference%s no step can mend, as listed under unfixed.\n",
+		        p->unfixed, p->unfixed == 1 ? "" : "s");
 	else
 		fprintf(fp,
 		        "\nNo changes: the organisation is as excert.yaml says.\n");
@@ -173,7 +177,7 @@ void xc_plan_print_markdown(const struct xc_plan *p,
 		        p->blocked
 		                ? "**No steps: certificates left alone, as the notes say.**\n"
 		        : p->unfixed
-		                ? "**No steps, but endpoints serve another certificate than Exchange holds, as the notes say.**\n"
+		                ? "**No steps, but differences no step can mend, as listed under unfixed.**\n"
 		                : "**No changes.**\n");
 	} else {
 		fprintf(fp, "| # | step | certificate | on | why | after |\n");
@@ -195,6 +199,11 @@ void xc_plan_print_markdown(const struct xc_plan *p,
 		fprintf(fp, "\n**%zu steps, %zu destructive.**\n", p->nsteps,
 		        xc_plan_destructive(p));
 	}
+	for (i = 0; i < p->unfixed; i++)
+		fprintf(fp, "%s- %s\n",
+		        i ? ""
+		          : "\nUnfixed (excert.yaml and the organisation differ, and no step can mend it):\n\n",
+		        xc_sanitize_str(&z, p->unfixed_notes[i]));
 	for (i = 0; i < p->nnotes; i++)
 		fprintf(fp, "%s- %s\n", i ? "" : "\nNotes:\n\n",
 		        xc_sanitize_str(&z, p->notes[i]));

@@ -73,18 +73,22 @@ json_t *xc_plan_json(const struct xc_plan *p, const struct xc_cmd_source *src,
 {
 	json_t *steps = json_array();
 	json_t *notes = json_array();
+	json_t *unfixed = json_array();
 	size_t i;
 
 	for (i = 0; i < p->nsteps; i++)
 		json_array_append_new(steps, step_json(&p->steps[i]));
 	for (i = 0; i < p->nnotes; i++)
 		json_array_append_new(notes, json_string(p->notes[i]));
+	for (i = 0; i < p->unfixed; i++)
+		json_array_append_new(unfixed,
+		                      json_string(p->unfixed_notes[i]));
 	return json_pack(
-	        "{s:i,s:s,s:{s:s,s:o,s:b},s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
+	        "{s:i,s:s,s:{s:s,s:o,s:b},s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
 	        "format_version", 1, "organization", org, "source", "file",
 	        src->label, "commit", str_or_null(src->commit), "dirty",
-	        src->dirty, "steps", steps, "notes", notes, "summary", "steps",
-	        (json_int_t)p->nsteps, "destructive",
+	        src->dirty, "steps", steps, "unfixed", unfixed, "notes", notes,
+	        "summary", "steps", (json_int_t)p->nsteps, "destructive",
 	        (json_int_t)xc_plan_destructive(p), "blocked",
 	        (json_int_t)p->blocked, "unfixed", (json_int_t)p->unfixed);
 }
@@ -258,8 +262,16 @@ int xc_plan_load(struct xc_saved_plan *out, const char *path,
 			out->plan.notes[out->plan.nnotes++] = xc_xstrdup(v);
 	out->plan.blocked = (size_t)json_integer_value(json_object_get(
 	        json_object_get(out->doc, "summary"), "blocked"));
-	out->plan.unfixed = (size_t)json_integer_value(json_object_get(
-	        json_object_get(out->doc, "summary"), "unfixed"));
+	{
+		const json_t *u = json_object_get(out->doc, "unfixed");
+
+		out->plan.unfixed_notes =
+		        xc_xcalloc(json_array_size(u) + 1, sizeof(char *));
+		for (i = 0; i < json_array_size(u); i++)
+			if ((v = json_string_value(json_array_get(u, i))))
+				out->plan.unfixed_notes[out->plan.unfixed++] =
+				        xc_xstrdup(v);
+	}
 	v = str(json_object_get(out->doc, "source"), "file");
 	snprintf(out->src.label, sizeof(out->src.label), "%s", v ? v : "?");
 	v = str(json_object_get(out->doc, "source"), "commit");

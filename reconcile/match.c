@@ -8,29 +8,7 @@
 
 #include "state/dn.h"
 #include "state/dnsname.h"
-
-bool xc_dn_equal(const char *a, const char *b)
-{
-	struct xc_dn x;
-	struct xc_dn y;
-	char why[200];
-	bool eq;
-	size_t i;
-
-	if (!xc_dn_parse(a, &x, why, sizeof(why)))
-		return strcasecmp(a, b) == 0;
-	if (!xc_dn_parse(b, &y, why, sizeof(why))) {
-		xc_dn_release(&x);
-		return false;
-	}
-	eq = x.n == y.n;
-	for (i = 0; eq && i < x.n; i++)
-		eq = strcmp(x.v[i].type, y.v[i].type) == 0 &&
-		     strcasecmp(x.v[i].value, y.v[i].value) == 0;
-	xc_dn_release(&x);
-	xc_dn_release(&y);
-	return eq;
-}
+#include "state/guard.h"
 
 static bool in_list(const char *name, char *const *list, size_t n)
 {
@@ -94,9 +72,7 @@ bool xc_cert_matches(const struct xc_cert *c, const struct xc_obs_cert *o,
 
 bool xc_cert_usable(const struct xc_obs_cert *o, long long now)
 {
-	return o->has_private_key && now >= o->x.not_before &&
-	       now < o->x.not_after && strcmp(o->status, "Revoked") != 0 &&
-	       strcmp(o->status, "Invalid") != 0;
+	return xc_obs_cert_usable(o, now);
 }
 
 void xc_cert_friendly(const struct xc_cert *c, char *buf, size_t size)
@@ -105,32 +81,4 @@ void xc_cert_friendly(const struct xc_cert *c, char *buf, size_t size)
 		snprintf(buf, size, "%s", c->friendly_name.v);
 	else
 		snprintf(buf, size, "excert %s", c->name.v);
-}
-
-bool xc_tls_split(const char *v, char *issuer, char *subject, size_t size)
-{
-	const char *s;
-
-	if (!v || strncasecmp(v, "<I>", 3) != 0)
-		return false;
-	for (s = v + 3; *s; s++)
-		if (strncasecmp(s, "<S>", 3) == 0)
-			break;
-	if (!*s)
-		return false;
-	snprintf(issuer, size, "%.*s", (int)(s - v - 3), v + 3);
-	snprintf(subject, size, "%s", s + 3);
-	return true;
-}
-
-bool xc_tls_equal(const char *a, const char *b)
-{
-	char ai[2048];
-	char as[2048];
-	char bi[2048];
-	char bs[2048];
-
-	return xc_tls_split(a, ai, as, sizeof(ai)) &&
-	       xc_tls_split(b, bi, bs, sizeof(bi)) && xc_dn_equal(ai, bi) &&
-	       xc_dn_equal(as, bs);
 }

@@ -12,11 +12,9 @@
 
 #include "reconcile/plan.h"
 #include "state/model.h"
+#include "state/dn.h"
 #include "state/observed.h"
-
-/* X.500 names equal attribute by attribute, without regard to case or
- * the spaces around separators. */
-bool xc_dn_equal(const char *a, const char *b);
+#include "state/tlsname.h"
 
 /*
  * True when o is c: same subject, the same set of DNS names, an RSA key of
@@ -30,15 +28,6 @@ bool xc_cert_matches(const struct xc_cert *c, const struct xc_obs_cert *o,
 /* True when o can serve now: a private key, inside its validity, and not
  * marked invalid or revoked by Exchange. */
 bool xc_cert_usable(const struct xc_obs_cert *o, long long now);
-
-/* Splits a TlsCertificateName "<I>issuer<S>subject" (markers in any
- * case); false when it has not that form. */
-bool xc_tls_split(const char *v, char *issuer, char *subject, size_t size);
-
-/* Whether two TlsCertificateNames name the same issuer and subject, as
- * Exchange compares them (name by name, without regard to case); false
- * when either is NULL or malformed. */
-bool xc_tls_equal(const char *a, const char *b);
 
 /* The friendly name excert gives c's certificates. */
 void xc_cert_friendly(const struct xc_cert *c, char *buf, size_t size);

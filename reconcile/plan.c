@@ -12,9 +12,11 @@
 #include "reconcile/window.h"
 #include "state/buf.h"
 #include "state/dnsname.h"
+#include "state/guard.h"
 #include "state/duration.h"
 #include "state/services.h"
 #include "state/url.h"
+#include "state/tlsname.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -43,6 +45,7 @@ struct builder {
 	size_t cap;
 	const struct xc_plan_input *in;
 	size_t capnotes;
+	size_t capunfixed;
 };
 
 static void note(struct builder *b, const char *fmt, ...)
@@ -60,6 +63,25 @@ static void note(struct builder *b, const char *fmt, ...)
 	xc_xgrow(&v, &b->capnotes, b->p->nnotes + 1, sizeof(char *));
 	b->p->notes = v;
 	b->p->notes[b->p->nnotes++] = xc_xstrdup(buf);
+}
+
+/* A difference between excert.yaml and the organisation that no step can
+ * mend: said under "unfixed", and drift exits 2 for it. */
+static void unfixed(struct builder *b, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+static void unfixed(struct builder *b, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	void *v = b->p->unfixed_notes;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	xc_xgrow(&v, &b->capunfixed, b->p->unfixed + 1, sizeof(char *));
+	b->p->unfixed_notes = v;
+	b->p->unfixed_notes[b->p->unfixed++] = xc_xstrdup(buf);
 }
 
 static int target_index(const struct xc_cert *c, const char *server);
@@ -129,6 +151,9 @@ void xc_plan_release(struct xc_plan *p)
 	for (i = 0; i < p->nnotes; i++)
 		free(p->notes[i]);
 	free(p->notes);
+	for (i = 0; i < p->unfixed; i++)
+		free(p->unfixed_notes[i]);
+	free(p->unfixed_notes);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -230,6 +255,28 @@ static bool newer_or_in_use(const struct xc_plan_input *in,
 	return strcmp(o->x.thumbprint, cur->x.thumbprint) < 0;
 }
 
+/* Whether o can be on every target: it is there already, or its key can
+ * be exported.  Such a certificate is preferred to a later one that some
+ * target can never get (one an administrator made by hand on one server,
+ * with a key that cannot be exported). */
+static bool complete(const struct xc_plan_input *in, const struct xc_cert *c,
+                     const struct xc_obs_cert *o)
+{
+	size_t i;
+
+	if (o->exportable)
+		return true;
+	for (i = 0; i < c->servers.n; i++) {
+		const struct xc_server_obs *so =
+		        server_obs(in->obs, c->servers.v[i].v);
+
+		if (!so || !so->ok ||
+		    !xc_obs_server_cert(&so->obs, o->x.thumbprint))
+			return false;
+	}
+	return true;
+}
+
 static void find_current(const struct xc_plan_input *in,
                          const struct xc_cert *c,
                          const struct xc_issuer_facts *f, struct current *cur,
@@ -281,7 +328,9 @@ static void find_current(const struct xc_plan_input *in,
 				continue;
 			}
 			if (!cur->cert ||
-			    newer_or_in_use(in, c, o, cur->cert)) {
+			    (complete(in, c, o) != complete(in, c, cur->cert)
+			             ? complete(in, c, o)
+			             : newer_or_in_use(in, c, o, cur->cert))) {
 				cur->cert = o;
 				cur->held_on = so->server->name.v;
 			}
@@ -319,29 +368,6 @@ static void window_reason(const struct xc_cert *c, const struct xc_obs_cert *o,
 	        buf, size,
 	        "the certificate expires %s (%lld days left); renewal is due since %s (%s)",
 	        exp, left, due, rule);
-}
-
-/* ---- what uses a certificate on a server ------------------------ */
-
-/* Why o may not be removed from so, or NULL. */
-static const char *in_use(const struct xc_obs_server *s,
-                          const struct xc_obs_cert *o)
-{
-	size_t i;
-
-	if (o->self_signed)
-		return "it is self-signed (Exchange's own)";
-	if (s->has_auth && (strcasecmp(s->auth_current, o->x.thumbprint) == 0 ||
-	                    strcasecmp(s->auth_next, o->x.thumbprint) == 0))
-		return "it is the Auth certificate";
-	if (strcasecmp(s->transport_cert, o->x.thumbprint) == 0)
-		return "it is the internal transport certificate";
-	for (i = 0; i < s->nbindings; i++)
-		if (strcasecmp(s->bindings[i].thumbprint, o->x.thumbprint) ==
-		            0 &&
-		    s->bindings[i].port == 444)
-			return "it is bound to the Back End site (444)";
-	return NULL;
 }
 
 /* ---- planning one certificate --------------------------------------- */
@@ -458,12 +484,13 @@ static void plan_connectors(struct certplan *cp)
 				note(cp->b,
 				     "send connector '%s' of certificate '%s' not planned: the organisation could not be observed",
 				     name, c->name.v);
+				cp->b->p->blocked++;
 				continue;
 			}
 			if (!sc) {
-				note(cp->b,
-				     "send connector '%s' of certificate '%s' does not exist in the organisation",
-				     name, c->name.v);
+				unfixed(cp->b,
+				        "send connector '%s' of certificate '%s' does not exist in the organisation: create it, or take it out of excert.yaml",
+				        name, c->name.v);
 				continue;
 			}
 			snprintf(what, sizeof(what), "send connector '%s'",
@@ -487,9 +514,9 @@ static void plan_connectors(struct certplan *cp)
 				               id) == 0)
 					rc = &so->obs.rconns[j];
 			if (!rc) {
-				note(cp->b,
-				     "receive connector '%s' of certificate '%s' does not exist on %s",
-				     id, c->name.v, server);
+				unfixed(cp->b,
+				        "receive connector '%s' of certificate '%s' does not exist on %s: create it, or take it out of excert.yaml",
+				        id, c->name.v, server);
 				continue;
 			}
 			snprintf(what, sizeof(what), "receive connector '%s'",
@@ -499,13 +526,14 @@ static void plan_connectors(struct certplan *cp)
 		}
 	}
 	if (c->hybrid.set && c->hybrid.v) {
-		if (!o->org_ok)
+		if (!o->org_ok) {
 			note(cp->b,
 			     "the hybrid configuration was not planned: the organisation could not be observed");
-		else if (!o->org.hybrid)
-			note(cp->b,
-			     "certificate '%s' sets hybrid, but the organisation has no hybrid configuration",
-			     c->name.v);
+			cp->b->p->blocked++;
+		} else if (!o->org.hybrid)
+			unfixed(cp->b,
+			        "certificate '%s' sets hybrid, but the organisation has no hybrid configuration: run the Hybrid Configuration Wizard, or set hybrid: false",
+			        c->name.v);
 		else
 			plan_tls(cp, XC_STEP_SET_HYBRID, NULL, NULL, false,
 			         o->org.hybrid_tls_name,
@@ -666,11 +694,10 @@ static bool plan_served(struct certplan *cp, int first_step)
 			     url, sv->thumbprint, c->name.v,
 			     cp->cur->x.thumbprint);
 		} else {
-			note(cp->b,
-			     "endpoint %s serves %.12s..., not certificate '%s' (%.12s...) that Exchange holds, and no step of excert changes what it serves: look at what answers there",
-			     url, sv->thumbprint, c->name.v,
-			     cp->cur->x.thumbprint);
-			cp->b->p->unfixed++;
+			unfixed(cp->b,
+			        "endpoint %s serves %.12s..., not certificate '%s' (%.12s...) that Exchange holds, and no step of excert changes what it serves: look at what answers there",
+			        url, sv->thumbprint, c->name.v,
+			        cp->cur->x.thumbprint);
 		}
 	}
 	return stale || lbs;
@@ -678,6 +705,184 @@ static bool plan_served(struct certplan *cp, int first_step)
 
 /* Restarts, one per server and service, then a verification per server,
  * then the removals: the safe end of every change. */
+/* ---- a server as the plan will leave it ------------------------------ */
+
+/*
+ * The removal guards (state/guard.h) are judged on the server and the
+ * organisation as they will be when the removal runs, after the steps
+ * before it: IIS on 443 and (when excert.yaml says so) the transport
+ * certificate moved to the certificate that stays, the connectors and the
+ * hybrid configuration excert.yaml manages named after it, and, for a new
+ * certificate, that certificate held.  The runner checks the same rules
+ * on what it then sees, so the planner never plans a removal the runner
+ * refuses.
+ */
+struct prediction {
+	struct xc_obs_server server;
+	struct xc_obs_org org;
+	struct xc_obs_cert fresh; /* the new certificate, when one comes */
+	struct xc_obs_cert *kept; /* owned array (borrowed contents) */
+	size_t nkept;
+	char *tls;         /* its TlsCertificateName, or the current
+	                      one's; owned */
+	const char *stays; /* thumbprint, or NULL: none on this server */
+};
+
+#define FRESH_THUMB "(the new certificate)"
+
+static void predict(const struct certplan *cp, size_t i,
+                    const struct xc_obs_server *so, const char *issuer,
+                    char *const *gone, size_t ngone, struct prediction *pr)
+{
+	const struct xc_cert *c = cp->c;
+	const struct xc_observation *o = cp->b->in->obs;
+	bool holds;
+	size_t j;
+	size_t k;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->server = *so;
+	/* What the plan removes from this server before is gone by then. */
+	pr->kept = xc_xcalloc(so->ncerts + 1, sizeof(*pr->kept));
+	for (j = 0; j < so->ncerts; j++) {
+		for (k = 0; k < ngone; k++)
+			if (strcasecmp(so->certs[j].x.thumbprint, gone[k]) == 0)
+				break;
+		if (k == ngone)
+			pr->kept[pr->nkept++] = so->certs[j];
+	}
+	pr->server.certs = pr->kept;
+	pr->server.ncerts = pr->nkept;
+	if (cp->fresh) {
+		/* Imported on the first server, distributed to the others. */
+		snprintf(pr->fresh.x.thumbprint, sizeof(pr->fresh.x.thumbprint),
+		         "%s", FRESH_THUMB);
+		pr->fresh.issuer = (char *)issuer;
+		pr->fresh.subject = (char *)c->subject.v;
+		pr->fresh.has_private_key = true;
+		pr->fresh.x.not_before = cp->b->in->now;
+		pr->fresh.x.not_after = cp->b->in->now + 86400;
+		snprintf(pr->fresh.status, sizeof(pr->fresh.status), "Valid");
+		pr->server.certs =
+		        xc_xcalloc(pr->nkept + 1, sizeof(*pr->server.certs));
+		if (pr->nkept)
+			memcpy(pr->server.certs, pr->kept,
+			       pr->nkept * sizeof(*pr->kept));
+		pr->server.certs[pr->nkept] = pr->fresh;
+		pr->server.ncerts = pr->nkept + 1;
+		pr->stays = FRESH_THUMB;
+		pr->tls = xc_tls_certificate_name(issuer, c->subject.v);
+		holds = true;
+	} else {
+		bool here =
+		        xc_obs_server_cert(&pr->server, cp->cur->x.thumbprint);
+
+		holds = here || cp->got[i];
+		if (!here && holds) {
+			/* Distributed before the removal. */
+			pr->server.certs = xc_xcalloc(
+			        pr->nkept + 1, sizeof(*pr->server.certs));
+			if (pr->nkept)
+				memcpy(pr->server.certs, pr->kept,
+				       pr->nkept * sizeof(*pr->kept));
+			pr->server.certs[pr->nkept] = *cp->cur;
+			pr->server.ncerts = pr->nkept + 1;
+		}
+		pr->stays = holds ? cp->cur->x.thumbprint : NULL;
+		pr->tls = xc_tls_certificate_name(cp->cur->issuer,
+		                                  cp->cur->subject);
+	}
+	pr->server.bindings =
+	        xc_xcalloc(so->nbindings + 1, sizeof(*so->bindings));
+	if (so->nbindings)
+		memcpy(pr->server.bindings, so->bindings,
+		       so->nbindings * sizeof(*so->bindings));
+	for (j = 0;
+	     holds && (c->services_mask & XC_SVC_IIS) && j < so->nbindings; j++)
+		if (so->bindings[j].port == 443)
+			snprintf(pr->server.bindings[j].thumbprint,
+			         sizeof(pr->server.bindings[j].thumbprint),
+			         "%s", pr->stays);
+	if (holds && (c->services_mask & XC_SVC_SMTP) &&
+	    c->replace_transport_certificate.set &&
+	    c->replace_transport_certificate.v && (cp->fresh || cp->enabled[i]))
+		snprintf(pr->server.transport_cert,
+		         sizeof(pr->server.transport_cert), "%s", pr->stays);
+	pr->server.rconns = xc_xcalloc(so->nrconns + 1, sizeof(*so->rconns));
+	if (so->nrconns)
+		memcpy(pr->server.rconns, so->rconns,
+		       so->nrconns * sizeof(*so->rconns));
+	for (j = 0; c->connectors && j < so->nrconns; j++)
+		for (k = 0; k < c->connectors->receive.n; k++)
+			if (strcasecmp(so->rconns[j].identity,
+			               c->connectors->receive.v[k].v) == 0)
+				pr->server.rconns[j].tls_name = pr->tls;
+	if (!o->org_ok)
+		return;
+	pr->org = o->org;
+	pr->org.sconns = xc_xcalloc(o->org.nsconns + 1, sizeof(*o->org.sconns));
+	if (o->org.nsconns)
+		memcpy(pr->org.sconns, o->org.sconns,
+		       o->org.nsconns * sizeof(*o->org.sconns));
+	for (j = 0; c->connectors && j < o->org.nsconns; j++)
+		for (k = 0; k < c->connectors->send.n; k++)
+			if (strcasecmp(o->org.sconns[j].name,
+			               c->connectors->send.v[k].v) == 0)
+				pr->org.sconns[j].tls_name = pr->tls;
+	if (c->hybrid.set && c->hybrid.v && o->org.hybrid)
+		pr->org.hybrid_tls_name = pr->tls;
+}
+
+static void prediction_release(struct prediction *pr)
+{
+	if (pr->server.certs != pr->kept)
+		free(pr->server.certs);
+	free(pr->kept);
+	free(pr->server.bindings);
+	free(pr->server.rconns);
+	free(pr->org.sconns);
+	free(pr->tls);
+}
+
+/* Judges the removal of o from target i as the plan will leave it, with
+ * the new certificate's issuer taken as issuer. */
+static unsigned guard_after(const struct certplan *cp, size_t i,
+                            const struct xc_server_obs *so,
+                            const struct xc_obs_cert *o, const char *issuer,
+                            char *const *gone, size_t ngone, char *why,
+                            size_t size)
+{
+	struct prediction pr;
+	struct xc_guard_ctx g;
+	unsigned rule;
+
+	predict(cp, i, &so->obs, issuer, gone, ngone, &pr);
+	memset(&g, 0, sizeof(g));
+	g.server = &pr.server;
+	g.org = cp->b->in->obs->org_ok ? &pr.org : NULL;
+	g.now = cp->b->in->now;
+	g.stays = pr.stays;
+	rule = xc_guard_removal(&g, o, XC_GUARD_ALL, why, size);
+	prediction_release(&pr);
+	return rule;
+}
+
+/* A superseded certificate that stays, and why.  One a TlsCertificateName
+ * still needs is drift that only a person (or excert.yaml) can mend: the
+ * name breaks when the certificate expires. */
+static void keep(struct certplan *cp, const char *server, const char *friendly,
+                 const struct xc_obs_cert *o, unsigned rule, const char *why)
+{
+	if (rule == XC_GUARD_NAMED) {
+		unfixed(cp->b,
+		        "%s keeps %s (%.12s...): %s; list that connector in excert.yaml (connectors:, hybrid: true) so that excert names the new certificate there, or re-point it by hand",
+		        server, friendly, o->x.thumbprint, why);
+		return;
+	}
+	note(cp->b, "%s keeps %s (%.12s...): %s", server, friendly,
+	     o->x.thumbprint, why);
+}
+
 static void plan_finish(struct certplan *cp, int first_step)
 {
 	const struct xc_cert *c = cp->c;
@@ -762,6 +967,9 @@ static void plan_finish(struct certplan *cp, int first_step)
 			s = add(cp->b, XC_STEP_VERIFY, c, c->servers.v[i].v,
 			        "confirm on %s that the certificate is held, enabled for its services and named where it serves",
 			        c->servers.v[i].v);
+			if (!cp->fresh && cp->cur)
+				snprintf(s->thumbprint, sizeof(s->thumbprint),
+				         "%s", cp->cur->x.thumbprint);
 			/* After every change on this server and every change
 			 * of the organisation (connectors, hybrid, issue). */
 			for (k = 0; k < norg; k++)
@@ -804,10 +1012,19 @@ static void plan_finish(struct certplan *cp, int first_step)
 	for (i = 0; i < c->servers.n; i++) {
 		const struct xc_server_obs *so =
 		        server_obs(in->obs, c->servers.v[i].v);
+		/* The removals planned on this server so far: each is judged
+		 * with the ones before it done. */
+		char **gone = xc_xcalloc(so && so->ok ? so->obs.ncerts + 1 : 1,
+		                         sizeof(char *));
+		size_t ngone = 0;
 
 		for (j = 0; so && so->ok && j < so->obs.ncerts; j++) {
 			const struct xc_obs_cert *o = &so->obs.certs[j];
-			const char *why;
+			const char *issuer;
+			char why[600];
+			char why2[600];
+			unsigned rule;
+			bool conditional;
 			struct xc_step *s;
 
 			if (strcmp(o->friendly_name, friendly) != 0)
@@ -815,12 +1032,23 @@ static void plan_finish(struct certplan *cp, int first_step)
 			if (!cp->fresh && cp->cur &&
 			    strcmp(o->x.thumbprint, cp->cur->x.thumbprint) == 0)
 				continue;
-			why = in_use(&so->obs, o);
-			if (why && !(cp->fresh && strstr(why, "transport") &&
-			             c->replace_transport_certificate.v)) {
-				note(cp->b, "%s keeps %s (%.12s...): %s",
-				     so->server->name.v, friendly,
-				     o->x.thumbprint, why);
+			/* The issuer of a new certificate may be known only
+			 * after issuance: judged both ways then. */
+			issuer = cp->fresh ? (cp->issuer_n ? cp->issuer_n
+			                                   : o->issuer)
+			                   : NULL;
+			rule = guard_after(cp, i, so, o, issuer, gone, ngone,
+			                   why, sizeof(why));
+			conditional = false;
+			if (!rule && cp->fresh && !cp->issuer_n) {
+				conditional = guard_after(cp, i, so, o,
+				                          "(another issuer)",
+				                          gone, ngone, why2,
+				                          sizeof(why2)) != 0;
+			}
+			if (rule) {
+				keep(cp, so->server->name.v, friendly, o, rule,
+				     why);
 				continue;
 			}
 			if (c->verify.n && !endpoints) {
@@ -850,14 +1078,25 @@ static void plan_finish(struct certplan *cp, int first_step)
 					         cp->cur->x.thumbprint);
 				verify[i] = s->id;
 			}
-			s = add(cp->b, XC_STEP_REMOVE, c, so->server->name.v,
-			        "superseded; removed only after verification, and only if nothing uses it then");
+			if (conditional) {
+				s = add(cp->b, XC_STEP_REMOVE, c,
+				        so->server->name.v,
+				        "superseded; removed after verification if the new certificate keeps the old issuer, since otherwise %s",
+				        why2);
+				s->conditional = true;
+			} else {
+				s = add(cp->b, XC_STEP_REMOVE, c,
+				        so->server->name.v,
+				        "superseded; removed only after verification, and only if nothing uses it then");
+			}
 			snprintf(s->thumbprint, sizeof(s->thumbprint), "%s",
 			         o->x.thumbprint);
+			gone[ngone++] = s->thumbprint;
 			for (k = 0; k < c->servers.n; k++)
 				dep(s, verify[k]);
 			dep(s, endpoints);
 		}
+		free(gone);
 	}
 	free(verify);
 }
@@ -1074,6 +1313,32 @@ static void plan_converge(struct certplan *cp, const struct current *cur)
 	plan_connectors(cp);
 }
 
+/* Whether the current certificate is on every target or can be copied
+ * there; if not, why, in words (a server must never be left with nothing
+ * for the name while the others move on). */
+static bool reaches_all(const struct xc_plan_input *in, const struct xc_cert *c,
+                        const struct current *cur, char *why, size_t size)
+{
+	size_t i;
+
+	if (cur->cert->exportable)
+		return true;
+	for (i = 0; i < c->servers.n; i++) {
+		const struct xc_server_obs *so =
+		        server_obs(in->obs, c->servers.v[i].v);
+
+		if (!xc_obs_server_cert(&so->obs, cur->cert->x.thumbprint)) {
+			snprintf(
+			        why, size,
+			        "%s lacks certificate '%s', and the one on %s (%.12s...) cannot be copied (its key is not exportable): a new exportable certificate is made for every server",
+			        c->servers.v[i].v, c->name.v, cur->held_on,
+			        cur->cert->x.thumbprint);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void plan_cert(struct builder *b, const struct xc_cert *c)
 {
 	const struct xc_plan_input *in = b->in;
@@ -1129,6 +1394,16 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 		        "issuer '%s' suggests renewing this certificate between %s and %s (ARI); the point excert chose in that window, %s, has come",
 		        c->issuer.v, from, to, at);
 		plan_fresh(&cp, why);
+	} else if (!reaches_all(in, c, &cur, why, sizeof(why))) {
+		if (c->exportable) {
+			plan_fresh(&cp, why);
+		} else {
+			note(b,
+			     "certificate '%s' is left alone: %s; excert.yaml asks for a key that cannot be exported, so no one certificate can reach every server (set key: {exportable: true}, or give each server a certificate of its own)",
+			     c->name.v, why);
+			b->p->blocked++;
+			goto out;
+		}
 	} else {
 		if (w) {
 			time_of(w->start, from, sizeof(from));
@@ -1141,6 +1416,7 @@ static void plan_cert(struct builder *b, const struct xc_cert *c)
 		plan_converge(&cp, &cur);
 	}
 	plan_finish(&cp, (int)first);
+out:
 	free(cp.got);
 	free(cp.enabled);
 	free(cp.touched);

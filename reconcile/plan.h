@@ -74,9 +74,13 @@ struct xc_plan {
 	size_t nnotes;
 	size_t blocked; /* certificates left alone because a target server
 	                   could not be observed */
-	size_t unfixed; /* endpoints serving another certificate than
-	                   Exchange holds, which no step changes: drift
-	                   that only people can repair (see the notes) */
+	char **unfixed_notes; /* owned: how excert.yaml and the organisation
+	                         differ where no step can mend it (an
+	                         endpoint serving another certificate, a
+	                         connector that does not exist, a superseded
+	                         certificate a TlsCertificateName needs, ...):
+	                         drift exits 2 for them */
+	size_t unfixed;
 };
 
 /* A certificate an earlier, interrupted apply had issued for a pending

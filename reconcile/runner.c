@@ -8,6 +8,8 @@
 
 #include "reconcile/match.h"
 #include "state/services.h"
+#include "state/guard.h"
+#include "state/tlsname.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -109,6 +111,30 @@ static int observe(struct xc_run_ctx *ctx, const char *server,
 	if (rc == 0)
 		rc = xc_parse_observe(out, json, err);
 	free(json);
+	return rc;
+}
+
+/* The organisation's connectors and hybrid configuration as they are now,
+ * asked of the server the observation asked; *ok false (and 0) when there
+ * is no such server. */
+static int observe_org(struct xc_run_ctx *ctx, struct xc_obs_org *out, bool *ok,
+                       struct xc_error *err)
+{
+	const struct xc_server *from = ctx->in->obs->org_from;
+	struct xc_request *req;
+	char *json;
+	int rc;
+
+	*ok = false;
+	if (!from)
+		return 0;
+	req = xc_request_new(from->name.v);
+	xc_request_observe_org(req);
+	rc = call1(ctx, from->name.v, req, &json, err);
+	if (rc == 0)
+		rc = xc_parse_observe_org(out, json, err);
+	free(json);
+	*ok = rc == 0;
 	return rc;
 }
 
@@ -593,6 +619,8 @@ static int run_verify(struct xc_run_ctx *ctx, const struct xc_cert *c,
                       const struct xc_step *s, struct xc_step_result *res,
                       struct xc_error *err)
 {
+	struct xc_new_cert *n;
+	const char *want;
 	struct xc_obs_server o;
 	const struct xc_obs_cert *h;
 	char *tls;
@@ -601,7 +629,12 @@ static int run_verify(struct xc_run_ctx *ctx, const struct xc_cert *c,
 
 	if (observe(ctx, s->server, &o, err) < 0)
 		return XC_ERR;
-	h = holding(ctx, c, &o, s->thumbprint);
+	/* The certificate the plan means: the one it names, or the one this
+	 * apply made; only without either the latest to expire. */
+	want = s->thumbprint;
+	if (!want[0] && (n = fresh_of(ctx, c->name.v)) && n->thumbprint[0])
+		want = n->thumbprint;
+	h = holding(ctx, c, &o, want);
 	if (!h) {
 		xc_obs_server_release(&o);
 		return xc_error_set(err, XC_ERR,
@@ -650,14 +683,19 @@ static int run_remove(struct xc_run_ctx *ctx, const struct xc_cert *c,
                       struct xc_error *err)
 {
 	struct xc_obs_server o;
+	struct xc_obs_org org;
+	bool org_ok = false;
+	struct xc_guard_ctx g;
 	const struct xc_obs_cert *x;
 	const struct xc_obs_cert *h;
 	struct xc_request *req;
 	char *json = NULL;
-	size_t i;
-	int rc = 0;
+	char why[600];
+	unsigned rule;
+	int rc;
 
-	/* The guardrails again, on what the server holds now. */
+	/* The guardrails again (state/guard.h), on what the server and the
+	 * organisation hold now. */
 	if (observe(ctx, s->server, &o, err) < 0)
 		return XC_ERR;
 	x = xc_obs_server_cert(&o, s->thumbprint);
@@ -666,37 +704,30 @@ static int run_remove(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		snprintf(res->detail, sizeof(res->detail), "already gone");
 		return 1;
 	}
+	if (observe_org(ctx, &org, &org_ok, err) < 0) {
+		xc_obs_server_release(&o);
+		return XC_ERR;
+	}
 	h = holding(ctx, c, &o, NULL);
-	if (!h || strcasecmp(h->x.thumbprint, x->x.thumbprint) == 0)
-		rc = xc_error_set(
-		        err, XC_ERR,
-		        "refusing to remove %s: no other usable certificate '%s' on %s",
-		        s->thumbprint, c->name.v, s->server);
-	else if (x->self_signed)
-		rc = xc_error_set(err, XC_ERR,
-		                  "refusing to remove %s: self-signed",
-		                  s->thumbprint);
-	else if (strcasecmp(o.transport_cert, x->x.thumbprint) == 0)
-		rc = xc_error_set(
-		        err, XC_ERR,
-		        "refusing to remove %s: it is the internal transport certificate",
-		        s->thumbprint);
-	else if (o.has_auth &&
-	         (strcasecmp(o.auth_current, x->x.thumbprint) == 0 ||
-	          strcasecmp(o.auth_next, x->x.thumbprint) == 0))
-		rc = xc_error_set(
-		        err, XC_ERR,
-		        "refusing to remove %s: it is the Auth certificate",
-		        s->thumbprint);
-	for (i = 0; rc == 0 && i < o.nbindings; i++)
-		if (strcasecmp(o.bindings[i].thumbprint, x->x.thumbprint) == 0)
-			rc = xc_error_set(
-			        err, XC_ERR,
-			        "refusing to remove %s: IIS binds it on %d",
-			        s->thumbprint, o.bindings[i].port);
+	memset(&g, 0, sizeof(g));
+	g.server = &o;
+	g.org = org_ok ? &org : NULL;
+	g.now = run_now(ctx);
+	g.stays = h ? h->x.thumbprint : NULL;
+	rule = xc_guard_removal(&g, x, XC_GUARD_ALL, why, sizeof(why));
 	xc_obs_server_release(&o);
-	if (rc < 0)
-		return rc;
+	if (org_ok)
+		xc_obs_org_release(&org);
+	if (rule && s->conditional) {
+		/* The plan could not know (the new certificate's issuer was
+		 * known only after issuance): kept, and the next plan says
+		 * why. */
+		snprintf(res->detail, sizeof(res->detail), "kept: %s", why);
+		return 1;
+	}
+	if (rule)
+		return xc_error_set(err, XC_ERR, "refusing to remove %s: %s",
+		                    s->thumbprint, why);
 	req = xc_request_new(s->server);
 	xc_request_remove(req, s->thumbprint);
 	rc = call1(ctx, s->server, req, &json, err);

@@ -245,3 +245,26 @@ const char *xc_dn_get(const struct xc_dn *dn, const char *type)
 			return dn->v[i].value;
 	return NULL;
 }
+
+bool xc_dn_equal(const char *a, const char *b)
+{
+	struct xc_dn x;
+	struct xc_dn y;
+	char why[200];
+	bool eq;
+	size_t i;
+
+	if (!xc_dn_parse(a, &x, why, sizeof(why)))
+		return strcasecmp(a, b) == 0;
+	if (!xc_dn_parse(b, &y, why, sizeof(why))) {
+		xc_dn_release(&x);
+		return false;
+	}
+	eq = x.n == y.n;
+	for (i = 0; eq && i < x.n; i++)
+		eq = strcmp(x.v[i].type, y.v[i].type) == 0 &&
+		     strcasecmp(x.v[i].value, y.v[i].value) == 0;
+	xc_dn_release(&x);
+	xc_dn_release(&y);
+	return eq;
+}

@@ -25,6 +25,10 @@ bool xc_dn_parse(const char *s, struct xc_dn *out, char *why, size_t size);
 
 void xc_dn_release(struct xc_dn *dn);
 
+/* X.500 names equal attribute by attribute, without regard to case or
+ * the spaces around separators; an unparsable a compares as a string. */
+bool xc_dn_equal(const char *a, const char *b);
+
 /* The first value of type (e.g. "CN"), or NULL; borrowed from dn. */
 const char *xc_dn_get(const struct xc_dn *dn, const char *type);
 

@@ -271,22 +271,6 @@ void xc_x509_release(struct xc_x509 *x)
 	memset(x, 0, sizeof(*x));
 }
 
-char *xc_tls_certificate_name(const char *issuer, const char *subject)
-{
-	size_t n = strlen(issuer) + strlen(subject) + 7;
-	char *s = xc_xmalloc(n);
-
-	snprintf(s, n, "<I>%s<S>%s", issuer, subject);
-	return s;
-}
-
-bool xc_tls_certificate_name_equal(const char *a, const char *b)
-{
-	/* Exchange matches <I> and <S> case-insensitively; the names inside
-	 * compare as X.500 names do, without regard to case. */
-	return strcasecmp(a, b) == 0;
-}
-
 bool xc_acme_token_ok(const char *t)
 {
 	size_t i;

@@ -41,16 +41,6 @@ void xc_thumbprint(const unsigned char *der, size_t len, char out[41]);
 /* The SHA-256 of len bytes of data, as 64 lowercase hex digits. */
 void xc_sha256_hex(const void *data, size_t len, char out[65]);
 
-/*
- * Exchange's TlsCertificateName for an issuer and a subject (Exchange's
- * strings): "<I>" issuer "<S>" subject.  Caller frees.
- */
-char *xc_tls_certificate_name(const char *issuer, const char *subject);
-
-/* Whether two TlsCertificateName values name the same certificate: the
- * <I> and <S> markers compare case-insensitively, as Exchange parses them. */
-bool xc_tls_certificate_name_equal(const char *a, const char *b);
-
 /* Base64 (standard alphabet, padded) of len bytes; caller frees. */
 char *xc_base64_encode(const unsigned char *data, size_t len);
 

@@ -24,6 +24,7 @@
 #include "providers/lab/labint.h"
 #include "state/agentmsg.h"
 #include "state/buf.h"
+#include "state/tlsname.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 

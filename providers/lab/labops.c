@@ -15,9 +15,12 @@
 #include <unistd.h>
 
 #include "providers/lab/labint.h"
+#include "state/agentmsg.h"
 #include "state/buf.h"
+#include "state/guard.h"
 #include "state/dn.h"
 #include "state/services.h"
+#include "state/tlsname.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -784,80 +787,59 @@ static int op_restart(struct lab *l, json_t *server, const json_t *args,
 
 /* ---- remove ------------------------------------------------------------ */
 
-/* Who names tls (Exchange refuses to remove a certificate they name). */
-static bool named_by(struct lab *l, json_t *server, const char *tls, char *who,
-                     size_t size)
+/* Whether Exchange would refuse to remove thumb from server (why says
+ * why); false with e set when the lab cannot tell. */
+static bool exchange_refuses(struct lab *l, const char *name, json_t *server,
+                             const char *thumb, char *why, size_t size,
+                             struct op_error *e)
 {
+	struct xc_obs_server so;
+	struct xc_obs_org org;
+	struct xc_guard_ctx g;
+	struct xc_error err;
+	json_t *js = NULL;
+	json_t *jo = NULL;
+	char *text;
+	bool refused = false;
 	size_t i;
-	json_t *c;
-	json_t *h = json_object_get(l->doc, "hybrid");
-	const char *t;
 
-	json_array_foreach(json_object_get(l->doc, "send_connectors"), i, c)
-	{
-		t = json_string_value(
-		        json_object_get(c, "tls_certificate_name"));
-		if (t && xc_tls_certificate_name_equal(t, tls)) {
-			snprintf(who, size, "send connector '%s'",
-			         json_string_value(json_object_get(c, "name")));
-			return true;
-		}
+	e->category = NULL;
+	xc_error_clear(&err);
+	if (op_observe(l, name, server, &js, e) < 0 ||
+	    op_observe_org(l, &jo) < 0) {
+		json_decref(js);
+		return false;
 	}
-	json_array_foreach(json_object_get(server, "receive_connectors"), i, c)
-	{
-		t = json_string_value(
-		        json_object_get(c, "tls_certificate_name"));
-		if (t && xc_tls_certificate_name_equal(t, tls)) {
-			snprintf(who, size, "receive connector '%s'",
-			         json_string_value(json_object_get(c, "name")));
-			return true;
-		}
+	text = json_dumps(js, JSON_COMPACT);
+	json_decref(js);
+	if (xc_parse_observe(&so, text, &err) < 0) {
+		free(text);
+		json_decref(jo);
+		fail_err(e, &err);
+		return false;
 	}
-	t = json_is_object(h) ? json_string_value(json_object_get(
-	                                h, "tls_certificate_name"))
-	                      : NULL;
-	if (t && xc_tls_certificate_name_equal(t, tls)) {
-		snprintf(who, size, "the hybrid configuration");
-		return true;
+	free(text);
+	text = json_dumps(jo, JSON_COMPACT);
+	json_decref(jo);
+	if (xc_parse_observe_org(&org, text, &err) < 0) {
+		free(text);
+		xc_obs_server_release(&so);
+		fail_err(e, &err);
+		return false;
 	}
-	return false;
-}
-
-/* Whether another certificate of server, with a key and not expired, has
- * the TlsCertificateName tls. */
-static bool same_names_elsewhere(struct lab *l, const char *name,
-                                 json_t *server, const char *thumb,
-                                 const char *tls)
-{
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(json_object_get(server, "certificates"), i, c)
-	{
-		const char *t =
-		        json_string_value(json_object_get(c, "thumbprint"));
-		char *issuer = NULL;
-		char *subject = NULL;
-		char *other;
-		long long not_after = 0;
-		struct xc_error err;
-		bool same;
-
-		if (!t || strcasecmp(t, thumb) == 0 ||
-		    !json_is_true(json_object_get(c, "has_key")) ||
-		    lab_cert_names(l, name, t, &issuer, &subject, &not_after,
-		                   &err) < 0)
-			continue;
-		other = xc_tls_certificate_name(issuer, subject);
-		same = xc_tls_certificate_name_equal(other, tls) &&
-		       not_after > lab_now();
-		free(other);
-		free(issuer);
-		free(subject);
-		if (same)
-			return true;
-	}
-	return false;
+	free(text);
+	memset(&g, 0, sizeof(g));
+	g.server = &so;
+	g.org = &org;
+	g.now = lab_now();
+	for (i = 0; i < so.ncerts; i++)
+		if (strcasecmp(so.certs[i].x.thumbprint, thumb) == 0)
+			refused = xc_guard_removal(&g, &so.certs[i],
+			                           XC_GUARD_EXCHANGE, why,
+			                           size) != 0;
+	xc_obs_server_release(&so);
+	xc_obs_org_release(&org);
+	return refused;
 }
 
 static int op_remove(struct lab *l, const char *name, json_t *server,
@@ -865,17 +847,12 @@ static int op_remove(struct lab *l, const char *name, json_t *server,
 {
 	const char *thumb = arg_str(args, "thumbprint");
 	json_t *reqs = json_object_get(server, "pending_requests");
-	char *issuer = NULL;
-	char *subject = NULL;
-	char *tls;
-	char who[300];
-	struct xc_error err;
+	char why[512];
 	size_t idx;
 	char *path;
 	size_t i;
 	json_t *r;
 
-	xc_error_clear(&err);
 	if (!thumb_ok(thumb))
 		return fail(e, "InvalidArgument", "remove needs a thumbprint");
 	json_array_foreach(reqs, i, r)
@@ -900,24 +877,18 @@ static int op_remove(struct lab *l, const char *name, json_t *server,
 		return fail(e, "ObjectNotFound",
 		            "no certificate with thumbprint %s on %s", thumb,
 		            name);
-	if (lab_cert_names(l, name, thumb, &issuer, &subject, NULL, &err) < 0)
-		return fail_err(e, &err);
-	tls = xc_tls_certificate_name(issuer, subject);
-	free(issuer);
-	free(subject);
 	/* Exchange refuses to remove a certificate that a TlsCertificateName
-	 * names; the name is issuer and subject, so another certificate with
-	 * the same two (a renewal) keeps it answered, and the old one may go.
-	 */
-	if (named_by(l, server, tls, who, sizeof(who)) &&
-	    !same_names_elsewhere(l, name, server, thumb, tls)) {
-		free(tls);
+	 * is tagged with, unless another certificate with the same issuer and
+	 * subject (a renewal) answers the name: the guard's own rule
+	 * (state/guard.h), judged on what this server and the organisation
+	 * look like through the protocol. */
+	if (exchange_refuses(l, name, server, thumb, why, sizeof(why), e))
 		return fail(
 		        e, "InvalidOperation",
-		        "certificate %s cannot be removed: it is tagged with %s (TlsCertificateName)",
-		        thumb, who);
-	}
-	free(tls);
+		        "certificate %s cannot be removed: it is tagged with a TlsCertificateName: %s",
+		        thumb, why);
+	if (e->category)
+		return -1;
 	path = lab_path(l, "servers/%s/certs/%s.pem", name, thumb);
 	unlink(path);
 	free(path);

@@ -26,6 +26,7 @@
 
 #include "providers/lab/labint.h"
 #include "state/buf.h"
+#include "state/tlsname.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -306,7 +307,7 @@ static void smtp_choice(struct serve *s, const char *name, json_t *server,
 			char *mine =
 			        xc_tls_certificate_name(x.issuer, x.subject);
 
-			if (xc_tls_certificate_name_equal(mine, tcn) &&
+			if (xc_tls_equal(mine, tcn) &&
 			    x.not_before > best_named) {
 				best_named = x.not_before;
 				snprintf(named, sizeof(named), "%s", thumb);

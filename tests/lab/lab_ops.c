@@ -19,6 +19,7 @@
 #include "providers/lab/lab.h"
 #include "state/agentmsg.h"
 #include "state/services.h"
+#include "state/tlsname.h"
 #include "state/x509.h"
 
 static char labdir[256];

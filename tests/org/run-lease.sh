@@ -171,14 +171,15 @@ d = json.load(open(lab + "/lab.json"))
 s = d["servers"]["MS01"]
 bound = s["iis"]["443"]
 pem = open("%s/servers/MS01/certs/%s.pem" % (lab, bound), "rb").read()
-chain = x509.load_pem_x509_certificates(pem)
+chain = [x509.load_pem_x509_certificate(b"-----BEGIN CERTIFICATE-----" + part)
+         for part in pem.split(b"-----BEGIN CERTIFICATE-----")[1:]]
 leaf = chain[0]
 ca_key = serialization.load_pem_private_key(open(lab + "/ca/issuing.key", "rb").read(), None)
 while True:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     b = (x509.CertificateBuilder().subject_name(leaf.subject).issuer_name(leaf.issuer)
          .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(leaf.not_valid_before_utc).not_valid_after(leaf.not_valid_after_utc))
+         .not_valid_before(getattr(leaf, "not_valid_before_utc", None) or leaf.not_valid_before).not_valid_after((getattr(leaf, "not_valid_after_utc", None) or leaf.not_valid_after)))
     for e in leaf.extensions:
         if e.oid != x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER:
             b = b.add_extension(e.value, e.critical)
@@ -190,7 +191,7 @@ with open("%s/servers/MS01/certs/%s.pem" % (lab, thumb), "wb") as f:
     f.write(twin.public_bytes(serialization.Encoding.PEM))
     for c in chain[1:]:
         f.write(c.public_bytes(serialization.Encoding.PEM))
-with open("%s/servers/MS01/keys/%s.pem" % (lab, thumb), "wb") as f:
+with open("%s/servers/MS01/keys/%s.key" % (lab, thumb), "wb") as f:
     f.write(key.private_bytes(serialization.Encoding.PEM,
                               serialization.PrivateFormat.PKCS8,
                               serialization.NoEncryption()))
