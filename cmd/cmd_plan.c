@@ -44,17 +44,7 @@ const struct xc_opt xc_plan_opts[] = {
 
 static char symbol(const struct xc_step *s)
 {
-	switch (s->kind) {
-	case XC_STEP_REMOVE:
-		return '-';
-	case XC_STEP_SET_CONNECTOR:
-	case XC_STEP_SET_HYBRID:
-	case XC_STEP_RESTART:
-	case XC_STEP_VERIFY:
-		return '~';
-	default:
-		return '+';
-	}
+	return xc_step_kinds[s->kind].symbol;
 }
 
 static const char *target_of(const struct xc_step *s)
@@ -104,7 +94,7 @@ void xc_plan_print_text(const struct xc_plan *p,
 			last = s->cert;
 		}
 		fprintf(fp, "  %s%c %2d %-13s%s %-14s %s", on, sym, s->id,
-		        xc_step_kind_names[s->kind], off,
+		        xc_step_kinds[s->kind].name, off,
 		        xc_sanitize_str(&z, target_of(s)),
 		        xc_sanitize_str(&z, s->reason));
 		if (s->thumbprint[0])
@@ -187,7 +177,7 @@ void xc_plan_print_markdown(const struct xc_plan *p,
 
 			fprintf(fp, "| %d | %s%s%s | %s | %s | %s |", s->id,
 			        s->destructive ? "**" : "",
-			        xc_step_kind_names[s->kind],
+			        xc_step_kinds[s->kind].name,
 			        s->destructive ? "** (destructive)" : "",
 			        xc_sanitize_str(&z, s->cert),
 			        xc_sanitize_str(&z, target_of(s)),

@@ -29,7 +29,7 @@ static json_t *step_json(const struct xc_step *s)
 	for (j = 0; j < s->ndeps; j++)
 		json_array_append_new(deps, json_integer(s->deps[j]));
 	o = json_pack("{s:i,s:s,s:s,s:o,s:s,s:o,s:b,s:b}", "id", s->id, "kind",
-	              xc_step_kind_names[s->kind], "certificate", s->cert,
+	              xc_step_kinds[s->kind].name, "certificate", s->cert,
 	              "server", str_or_null(s->server), "reason", s->reason,
 	              "depends_on", deps, "destructive", s->destructive,
 	              "conditional", s->conditional);
@@ -153,7 +153,7 @@ static int step_from_json(struct xc_step *s, json_t *o, size_t index,
 	s->target = -1;
 	s->kind = XC_STEP_KINDS;
 	for (i = 0; kind && i < XC_STEP_KINDS; i++)
-		if (strcmp(kind, xc_step_kind_names[i]) == 0)
+		if (strcmp(kind, xc_step_kinds[i].name) == 0)
 			s->kind = (enum xc_step_kind)i;
 	s->id = (int)json_integer_value(json_object_get(o, "id"));
 	s->cert = str(o, "certificate");

@@ -65,7 +65,7 @@ static void draw_line(struct xc_progress *p, size_t i)
 	/* A step's detail or error quotes what an agent said. */
 	xc_sanitize_pool_init(&z, 0);
 	snprintf(line, sizeof(line), "[%s] %3d %-13s %-14s %s", mark, s->id,
-	         xc_step_kind_names[s->kind],
+	         xc_step_kinds[s->kind].name,
 	         xc_sanitize_str(&z, s->server ? s->server
 	                                       : (s->issuer ? s->issuer : "-")),
 	         st == RUNNING  ? "..."
@@ -105,7 +105,7 @@ void xc_progress_step(struct xc_progress *p, const struct xc_step *s,
 		xc_sanitize_pool_init(&z, 0);
 		if (!done)
 			fprintf(p->fp, "[%d/%zu] %s%s%s (%s) ...\n", s->id,
-			        p->plan->nsteps, xc_step_kind_names[s->kind],
+			        p->plan->nsteps, xc_step_kinds[s->kind].name,
 			        s->server ? " on " : "",
 			        s->server ? xc_sanitize_str(&z, s->server) : "",
 			        xc_sanitize_str(&z, s->cert));

@@ -37,7 +37,7 @@ int xc_apply(const struct xc_plan *p, const struct xc_runner *r,
 				xc_error_set(
 				        err, XC_ERR,
 				        "step %d (%s) waits for step %d, which did not finish",
-				        s->id, xc_step_kind_names[s->kind], d);
+				        s->id, xc_step_kinds[s->kind].name, d);
 				break;
 			}
 		}
@@ -52,7 +52,7 @@ int xc_apply(const struct xc_plan *p, const struct xc_runner *r,
 			failed = true;
 			*err = res->err;
 			xc_error_prefix(err, "step %d (%s%s%s) failed: ", s->id,
-			                xc_step_kind_names[s->kind],
+			                xc_step_kinds[s->kind].name,
 			                s->server ? " on " : "",
 			                s->server ? s->server : "");
 		} else {

@@ -20,23 +20,23 @@
 #include "state/x509.h"
 #include "state/xalloc.h"
 
-const char *const xc_step_kind_names[XC_STEP_KINDS] = {
-        [XC_STEP_REQUEST] = "request",
-        [XC_STEP_ISSUE] = "issue",
-        [XC_STEP_IMPORT] = "import",
-        [XC_STEP_DISTRIBUTE] = "distribute",
-        [XC_STEP_ENABLE] = "enable",
-        [XC_STEP_SET_CONNECTOR] = "set-connector",
-        [XC_STEP_SET_HYBRID] = "set-hybrid",
-        [XC_STEP_RESTART] = "restart",
-        [XC_STEP_LB_UPDATE] = "lb-update",
-        [XC_STEP_VERIFY] = "verify",
-        [XC_STEP_REMOVE] = "remove",
+const struct xc_step_kind_info xc_step_kinds[XC_STEP_KINDS] = {
+        [XC_STEP_REQUEST] = {"request", '+', false},
+        [XC_STEP_ISSUE] = {"issue", '+', false},
+        [XC_STEP_IMPORT] = {"import", '+', false},
+        [XC_STEP_DISTRIBUTE] = {"distribute", '+', false},
+        [XC_STEP_ENABLE] = {"enable", '+', false},
+        [XC_STEP_SET_CONNECTOR] = {"set-connector", '~', false},
+        [XC_STEP_SET_HYBRID] = {"set-hybrid", '~', false},
+        [XC_STEP_RESTART] = {"restart", '~', false},
+        [XC_STEP_LB_UPDATE] = {"lb-update", '+', false},
+        [XC_STEP_VERIFY] = {"verify", '~', false},
+        [XC_STEP_REMOVE] = {"remove", '-', true},
 };
 
-_Static_assert(sizeof(xc_step_kind_names) / sizeof(xc_step_kind_names[0]) ==
+_Static_assert(sizeof(xc_step_kinds) / sizeof(xc_step_kinds[0]) ==
                        XC_STEP_KINDS,
-               "a name for every step kind");
+               "a row for every step kind");
 
 /* ---- building ------------------------------------------------------- */
 
@@ -112,7 +112,7 @@ static struct xc_step *add(struct builder *b, enum xc_step_kind kind,
 	s->cert = c->name.v;
 	s->server = server;
 	s->reason = xc_xstrdup(buf);
-	s->destructive = kind == XC_STEP_REMOVE;
+	s->destructive = xc_step_kinds[kind].destructive;
 	s->target = server ? target_index(c, server) : -1;
 	return s;
 }

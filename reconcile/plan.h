@@ -33,8 +33,19 @@ enum xc_step_kind {
 	XC_STEP_KINDS,
 };
 
-/* "request", "set-connector", ...; indexed by enum xc_step_kind. */
-extern const char *const xc_step_kind_names[XC_STEP_KINDS];
+/*
+ * What each step kind is, in one row: its name in plans, journals and saved
+ * plans ("request", "set-connector", ...), its symbol in printed plans ('+'
+ * adds, '~' changes or checks, '-' removes) and whether it destroys
+ * anything.  Indexed by enum xc_step_kind; the runner dispatches on the same
+ * enum through a table of its own (runner.c), checked against this one.
+ */
+struct xc_step_kind_info {
+	const char *name;
+	char symbol;
+	bool destructive;
+};
+extern const struct xc_step_kind_info xc_step_kinds[XC_STEP_KINDS];
 
 struct xc_step {
 	int id; /* 1-based, in plan order */
@@ -72,8 +83,8 @@ struct xc_plan {
 	size_t nsteps;
 	char **notes; /* owned; what the plan could not do, and why */
 	size_t nnotes;
-	size_t blocked; /* certificates left alone because a target server
-	                   could not be observed */
+	size_t blocked;       /* certificates left alone because a target server
+	                         could not be observed */
 	char **unfixed_notes; /* owned: how excert.yaml and the organisation
 	                         differ where no step can mend it (an
 	                         endpoint serving another certificate, a

@@ -404,7 +404,7 @@ static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		                      friendly);
 		rc = call1(ctx, s->server, req, &json, err);
 		/* Already there (an earlier, interrupted run): done. */
-		if (rc < 0 && strstr(err->msg, "ResourceExists"))
+		if (rc < 0 && err->code == XC_EEXISTS)
 			rc = 0;
 	}
 	memset(password, 0, sizeof(password));
@@ -738,6 +738,62 @@ static int run_remove(struct xc_run_ctx *ctx, const struct xc_cert *c,
 	return rc;
 }
 
+/* The runners whose step has no use for the certificate. */
+static int run_enable_c(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                        const struct xc_step *s, struct xc_step_result *res,
+                        struct xc_error *err)
+{
+	(void)c;
+	return run_enable(ctx, s, res, err);
+}
+
+static int run_set_c(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                     const struct xc_step *s, struct xc_step_result *res,
+                     struct xc_error *err)
+{
+	(void)c;
+	return run_set(ctx, s, res, err);
+}
+
+static int run_restart_c(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                         const struct xc_step *s, struct xc_step_result *res,
+                         struct xc_error *err)
+{
+	(void)c;
+	return run_restart(ctx, s, res, err);
+}
+
+/* A verify step of a server, or of the endpoints users reach. */
+static int run_verify_any(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                          const struct xc_step *s, struct xc_step_result *res,
+                          struct xc_error *err)
+{
+	return s->server ? run_verify(ctx, c, s, res, err)
+	                 : run_verify_served(ctx, c, s, res, err);
+}
+
+typedef int run_fn(struct xc_run_ctx *ctx, const struct xc_cert *c,
+                   const struct xc_step *s, struct xc_step_result *res,
+                   struct xc_error *err);
+
+/* Who carries out each step kind (reconcile/plan.h, xc_step_kinds). */
+static run_fn *const runners[XC_STEP_KINDS] = {
+        [XC_STEP_REQUEST] = run_request,
+        [XC_STEP_ISSUE] = run_issue,
+        [XC_STEP_IMPORT] = run_import,
+        [XC_STEP_DISTRIBUTE] = run_distribute,
+        [XC_STEP_ENABLE] = run_enable_c,
+        [XC_STEP_SET_CONNECTOR] = run_set_c,
+        [XC_STEP_SET_HYBRID] = run_set_c,
+        [XC_STEP_RESTART] = run_restart_c,
+        [XC_STEP_LB_UPDATE] = run_lb_update,
+        [XC_STEP_VERIFY] = run_verify_any,
+        [XC_STEP_REMOVE] = run_remove,
+};
+
+_Static_assert(sizeof(runners) / sizeof(runners[0]) == XC_STEP_KINDS,
+               "a runner for every step kind");
+
 int xc_run_step(void *arg, const struct xc_step *s, struct xc_step_result *res,
                 struct xc_error *err)
 {
@@ -747,31 +803,8 @@ int xc_run_step(void *arg, const struct xc_step *s, struct xc_step_result *res,
 	if (!c)
 		return xc_error_set(err, XC_ERR, "no certificate '%s'",
 		                    s->cert);
-	switch (s->kind) {
-	case XC_STEP_REQUEST:
-		return run_request(ctx, c, s, res, err);
-	case XC_STEP_ISSUE:
-		return run_issue(ctx, c, s, res, err);
-	case XC_STEP_IMPORT:
-		return run_import(ctx, c, s, res, err);
-	case XC_STEP_DISTRIBUTE:
-		return run_distribute(ctx, c, s, res, err);
-	case XC_STEP_ENABLE:
-		return run_enable(ctx, s, res, err);
-	case XC_STEP_SET_CONNECTOR:
-	case XC_STEP_SET_HYBRID:
-		return run_set(ctx, s, res, err);
-	case XC_STEP_RESTART:
-		return run_restart(ctx, s, res, err);
-	case XC_STEP_VERIFY:
-		return s->server ? run_verify(ctx, c, s, res, err)
-		                 : run_verify_served(ctx, c, s, res, err);
-	case XC_STEP_REMOVE:
-		return run_remove(ctx, c, s, res, err);
-	case XC_STEP_LB_UPDATE:
-		return run_lb_update(ctx, c, s, res, err);
-	case XC_STEP_KINDS:
-		break;
-	}
-	return xc_error_set(err, XC_ERR, "unknown step kind %d", (int)s->kind);
+	if ((unsigned)s->kind >= XC_STEP_KINDS || !runners[s->kind])
+		return xc_error_set(err, XC_ERR, "unknown step kind %d",
+		                    (int)s->kind);
+	return runners[s->kind](ctx, c, s, res, err);
 }
