@@ -404,7 +404,7 @@ static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		                      friendly);
 		rc = call1(ctx, s->server, req, &json, err);
 		/* Already there (an earlier, interrupted run): done. */
-		if (rc < 0 && err->code == XC_EEXISTS)
+		if (rc < 0 && strstr(err->msg, "ResourceExists"))
 			rc = 0;
 	}
 	memset(password, 0, sizeof(password));
