@@ -94,8 +94,7 @@ static void where_bound(const struct xc_observation *o,
 			ADD("%s", s->rconns[i].identity);
 	for (i = 0; o->org_ok && i < o->org.nsconns; i++)
 		if (o->org.sconns[i].tls_name &&
-		    xc_tls_equal(o->org.sconns[i].tls_name,
-		                                  tls))
+		    xc_tls_equal(o->org.sconns[i].tls_name, tls))
 			ADD("send: %s", o->org.sconns[i].name);
 	if (o->org_ok && o->org.hybrid_tls_name &&
 	    xc_tls_equal(o->org.hybrid_tls_name, tls))
