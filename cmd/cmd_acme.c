@@ -458,11 +458,11 @@ static int issue(struct xc_ctx *ctx, struct acme_args *a)
 	code = XC_EXIT_OK;
 out:
 	if (hmac)
-		xc_acme_secret_free(hmac, hmac_len);
+		xc_wipe_free(hmac, hmac_len);
 	if (hmac_text)
-		xc_acme_secret_free(hmac_text, hmac_text_len);
+		xc_wipe_free(hmac_text, hmac_text_len);
 	if (tsig_text)
-		xc_acme_secret_free(tsig_text, tsig_text_len);
+		xc_wipe_free(tsig_text, tsig_text_len);
 	free(addr);
 	free(state);
 	return code;

@@ -11,6 +11,7 @@
 #include "providers/lb/lb.h"
 #include "state/config.h"
 #include "state/sanitize.h"
+#include "state/secret.h"
 
 enum {
 	OPT_CHAIN = 100,
@@ -66,19 +67,6 @@ static const char *sni_for(const struct xc_config *cfg, const char *lb)
 	return NULL;
 }
 
-/* Where the driver looks, for the reader. */
-static void where(const struct xc_lb *lb, const char *sni, char *out,
-                  size_t size)
-{
-	if (lb->haproxy)
-		snprintf(out, size, "%s", lb->haproxy->certificate.v);
-	else if (lb->nginx)
-		snprintf(out, size, "%s%s%s", lb->nginx->address.v,
-		         sni ? " SNI " : "", sni ? sni : "");
-	else
-		snprintf(out, size, "-");
-}
-
 static int status(const struct xc_ctx *ctx, const struct xc_config *cfg)
 {
 	const struct xc_lb *lbs = XC_LBS(cfg);
@@ -97,7 +85,8 @@ static int status(const struct xc_ctx *ctx, const struct xc_config *cfg)
 	for (i = 0; i < n; i++) {
 		const struct xc_lb *lb = &lbs[i];
 		const char *sni = sni_for(cfg, lb->name.v);
-		const char *kind = xc_lb_kind(lb);
+		const struct xc_lb_driver *d = xc_lb_driver_of(lb);
+		const char *kind = d ? d->kind : "";
 		struct xc_error err;
 		char thumb[41];
 		char at[600];
@@ -105,7 +94,10 @@ static int status(const struct xc_ctx *ctx, const struct xc_config *cfg)
 
 		xc_error_clear(&err);
 		rc = xc_lb_served(lb, sni, thumb, &err);
-		where(lb, sni, at, sizeof(at));
+		if (d)
+			d->describe(lb, sni, at, sizeof(at));
+		else
+			snprintf(at, sizeof(at), "-");
 		failed += rc < 0;
 		if (ctx->format == XC_FMT_JSON) {
 			json_t *o = json_pack(
@@ -180,13 +172,13 @@ static int update(const struct xc_ctx *ctx, const struct xc_config *cfg,
 			xc_error_prefix(&err, "%s: ", a->chain);
 		xc_out_err(&err);
 		free(chain);
-		xc_lb_pem_free(key);
+		xc_wipe_free_str(key);
 		return XC_EXIT_ERROR;
 	}
 	/* The new leaf's own name first: that is what it will be asked for. */
 	sni = dns[0] ? dns : sni_for(cfg, name);
 	rc = xc_lb_update(lb, sni, chain, key, detail, sizeof(detail), &err);
-	xc_lb_pem_free(key);
+	xc_wipe_free_str(key);
 	free(chain);
 	if (rc < 0) {
 		xc_out_err(&err);
@@ -195,7 +187,7 @@ static int update(const struct xc_ctx *ctx, const struct xc_config *cfg,
 	if (ctx->format == XC_FMT_JSON) {
 		json_t *doc =
 		        json_pack("{s:i,s:s,s:s,s:s,s:s}", "format_version", 1,
-		                  "name", name, "kind", xc_lb_kind(lb),
+		                  "name", name, "kind", xc_lb_kind_of(lb),
 		                  "thumbprint", thumb, "detail", detail);
 
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -9,7 +9,6 @@
 
 #include "cmd/exit.h"
 #include "cmd/output.h"
-#include "providers/acme/issuer.h"
 #include "providers/exchange/observe.h"
 #include "providers/probe/served.h"
 #include "reconcile/match.h"
@@ -114,10 +113,12 @@ static void gather_ari(struct xc_session *s, struct xc_store *store,
 		const struct xc_cert *c = &XC_CERTS(s->cfg)[i];
 		const struct xc_issuer *is =
 		        xc_config_issuer(s->cfg, c->issuer.v);
+		const struct xc_issuer_ops *ops =
+		        is ? xc_issuer_ops_of(is) : NULL;
 		const struct xc_issuer_facts *f = xc_issuer_facts_find(
 		        s->facts.facts, s->facts.n, c->issuer.v);
 
-		if (!is || !is->acme || !store)
+		if (!ops || !ops->ari || !store)
 			continue;
 		for (j = 0; j < c->servers.n; j++) {
 			const struct xc_server_obs *so =
@@ -137,9 +138,8 @@ static void gather_ari(struct xc_session *s, struct xc_store *store,
 				    xc_observation_ari(o, x->x.thumbprint))
 					continue;
 				xc_error_clear(&err);
-				if (xc_acme_issuer_ari(is, s->base, store,
-				                       x->der, x->der_len, &w,
-				                       &has, &err) < 0) {
+				if (ops->ari(is, s->base, store, x->der,
+				             x->der_len, &w, &has, &err) < 0) {
 					snprintf(
 					        note, sizeof(note),
 					        "the renewal information (ARI) of %.12s... could not be had from issuer '%s', so excert.yaml's window applies: %s",
@@ -255,13 +255,18 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 	return XC_EXIT_OK;
 }
 
-static bool has_acme(const struct xc_config *cfg)
+/* Whether an issuer keeps what it learns in the state directory (ARI). */
+static bool has_ari(const struct xc_config *cfg)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->issuers.n; i++)
-		if (XC_ISSUERS(cfg)[i].acme)
+	for (i = 0; i < cfg->issuers.n; i++) {
+		const struct xc_issuer_ops *ops =
+		        xc_issuer_ops_of(&XC_ISSUERS(cfg)[i]);
+
+		if (ops && ops->ari)
 			return true;
+	}
 	return false;
 }
 
@@ -274,7 +279,7 @@ struct xc_store *xc_session_reading_store(const struct xc_ctx *ctx,
 	struct xc_error err;
 
 	xc_error_clear(&err);
-	if (dir && (access(dir, F_OK) == 0 || has_acme(cfg)) &&
+	if (dir && (access(dir, F_OK) == 0 || has_ari(cfg)) &&
 	    xc_store_open(&store, dir, &err) < 0)
 		store = NULL;
 	free(dir);

@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/world.h"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "providers/acme/issuer.h"
 #include "providers/exchange/transport.h"
-#include "providers/lab/lab.h"
+#include "providers/issuers.h"
 #include "providers/lb/lb.h"
-#include "providers/manual/manual.h"
 #include "providers/probe/served.h"
+#include "state/secret.h"
 #include "state/store.h"
 #include "state/xalloc.h"
 
@@ -46,52 +44,22 @@ static int world_issue(void *ctx, const struct xc_issue_job *job,
 {
 	struct world *w = ctx;
 	const struct xc_issuer *is = xc_config_issuer(w->cfg, job->issuer);
-	char *dir;
-	int rc;
+	const struct xc_issuer_ops *ops = is ? xc_issuer_ops_of(is) : NULL;
+	struct xc_issue_env env;
 
 	if (!is)
 		return xc_error_set(err, XC_ENOTFOUND, "no issuer '%s'",
 		                    job->issuer);
-	if (is->acme) {
-		struct xc_acme_issuer_job aj;
-
-		memset(&aj, 0, sizeof(aj));
-		aj.issuer = is;
-		aj.base_dir = w->base;
-		aj.store = w->store;
-		aj.request = job->request;
-		aj.csr = job->csr;
-		aj.csr_len = job->len;
-		aj.domains = job->domains;
-		aj.ndomains = job->ndomains;
-		aj.servers = job->servers;
-		aj.nservers = job->nservers;
-		aj.call = world_call;
-		aj.call_ctx = w;
-		aj.note = job->note;
-		aj.note_size = job->note_size;
-		return xc_acme_issuer_issue(&aj, chain_pem, err);
-	}
-	if (is->manual) {
-		dir = xc_transport_path(w->base, is->manual->path.v);
-		rc = xc_manual_pick_up(dir, job->request, job->csr, job->len,
-		                       chain_pem, err);
-		free(dir);
-		if (rc < 0)
-			xc_error_prefix(err, "issuer '%s': ", job->issuer);
-		return rc;
-	}
-	if (!is->lab)
+	if (!ops)
 		return xc_error_set(
 		        err, XC_ENOTFOUND,
-		        "issuer '%s': %s issuers come in a later version of excert; the lab CA and ACME issue in this one",
-		        job->issuer, xc_issuer_kind(is));
-	dir = xc_transport_path(w->base, is->lab->path.v);
-	rc = xc_lab_ca_issue(dir, job->csr, job->len, 90, chain_pem, err);
-	free(dir);
-	if (rc < 0)
-		xc_error_prefix(err, "issuer '%s': ", job->issuer);
-	return rc;
+		        "issuer '%s' is of a kind this version of excert cannot issue with",
+		        job->issuer);
+	env.base_dir = w->base;
+	env.store = w->store;
+	env.call = world_call;
+	env.call_ctx = w;
+	return ops->issue(is, &env, job, chain_pem, err);
 }
 
 static int world_remember(void *ctx, const char *name, const char *data,
@@ -159,7 +127,7 @@ static int world_password(void *ctx, char *buf, size_t size,
 	for (i = 0; i + 1 < size; i++)
 		buf[i] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
 	buf[size - 1] = '\0';
-	OPENSSL_cleanse(raw, sizeof(raw));
+	xc_wipe(raw, sizeof(raw));
 	return 0;
 }
 

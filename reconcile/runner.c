@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "reconcile/match.h"
+#include "state/secret.h"
 #include "state/services.h"
 #include "state/guard.h"
 #include "state/tlsname.h"
@@ -370,16 +371,8 @@ static int export_pfx(struct xc_run_ctx *ctx, const char *server,
 	rc = call1(ctx, server, req, &json, err);
 	if (rc == 0)
 		rc = xc_result_string(pfx, json, "pfx", err);
-	free(json);
+	xc_wipe_free_str(json);
 	return rc;
-}
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
 }
 
 static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
@@ -404,11 +397,11 @@ static int run_distribute(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		                      friendly);
 		rc = call1(ctx, s->server, req, &json, err);
 		/* Already there (an earlier, interrupted run): done. */
-		if (rc < 0 && strstr(err->msg, "ResourceExists"))
+		if (rc < 0 && err->code == XC_EEXISTS)
 			rc = 0;
 	}
-	memset(password, 0, sizeof(password));
-	wipe_free(pfx);
+	xc_wipe(password, sizeof(password));
+	xc_wipe_free_str(pfx);
 	free(json);
 	if (rc == 0)
 		snprintf(res->detail, sizeof(res->detail),
@@ -447,9 +440,9 @@ static int run_lb_update(struct xc_run_ctx *ctx, const struct xc_cert *c,
 		rc = ctx->world->lb_update(
 		        ctx->world->ctx, s->lb, c->domains.v[0].v, chain, key,
 		        res->detail, sizeof(res->detail), err);
-	memset(password, 0, sizeof(password));
-	wipe_free(pfx);
-	wipe_free(key);
+	xc_wipe(password, sizeof(password));
+	xc_wipe_free_str(pfx);
+	xc_wipe_free_str(key);
 	free(chain);
 	return rc;
 }

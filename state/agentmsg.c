@@ -384,6 +384,26 @@ static json_t *parse_doc(const char *text, size_t len, struct xc_error *err,
 
 /* ---- replies ------------------------------------------------------- */
 
+static const struct {
+	const char *category;
+	enum xc_code code;
+} agent_codes[] = {
+        {"ObjectNotFound", XC_ENOTFOUND}, {"ResourceExists", XC_EEXISTS},
+        {"PermissionDenied", XC_EAUTH},   {"InvalidArgument", XC_EINVAL},
+        {"ProtocolError", XC_EPROTO},
+};
+
+enum xc_code xc_agent_category_code(const char *category)
+{
+	size_t i;
+
+	for (i = 0;
+	     category && i < sizeof(agent_codes) / sizeof(agent_codes[0]); i++)
+		if (strcmp(category, agent_codes[i].category) == 0)
+			return agent_codes[i].code;
+	return XC_ERR;
+}
+
 const struct xc_result *xc_reply_last_ok(const struct xc_reply *r,
                                          const char *server,
                                          struct xc_error *err)
@@ -392,15 +412,18 @@ const struct xc_result *xc_reply_last_ok(const struct xc_reply *r,
 	        r->nresults ? &r->results[r->nresults - 1] : NULL;
 
 	if (r->message) {
-		xc_error_set(err, XC_EPROTO, "%s: %s: %s", server, r->category,
-		             r->message);
+		xc_error_set(err, xc_agent_category_code(r->category),
+		             "%s: %s: %s", server, r->category, r->message);
 		return NULL;
 	}
-	if (!last || !last->ok) {
-		xc_error_set(err, XC_EPROTO, "%s: %s: %s: %s", server,
-		             last ? last->op : "?", last ? last->category : "?",
-		             last && last->message ? last->message
-		                                   : "no result");
+	if (!last) {
+		xc_error_set(err, XC_EPROTO, "%s: no result", server);
+		return NULL;
+	}
+	if (!last->ok) {
+		xc_error_set(err, xc_agent_category_code(last->category),
+		             "%s: %s: %s: %s", server, last->op, last->category,
+		             last->message ? last->message : "no message");
 		return NULL;
 	}
 	return last;

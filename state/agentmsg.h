@@ -113,9 +113,19 @@ int xc_reply_unframe(const char *output, size_t len, char **json_out,
 char *xc_reply_frame(const char *json, size_t len);
 
 /*
+ * The code of an agent error category (docs/agent-protocol.md):
+ * ObjectNotFound XC_ENOTFOUND, ResourceExists XC_EEXISTS, PermissionDenied
+ * XC_EAUTH, InvalidArgument XC_EINVAL, ProtocolError XC_EPROTO, anything
+ * else XC_ERR.  The one place a category becomes a code: callers test the
+ * code, never the message.
+ */
+enum xc_code xc_agent_category_code(const char *category);
+
+/*
  * Whether a reply of server carried its batch through: its last result,
  * or NULL with err set to the failure in words ("MS01: import: Denied:
- * ...", or the reply's own top-level error).
+ * ...", or the reply's own top-level error) and its code from the
+ * category (xc_agent_category_code).
  */
 const struct xc_result *xc_reply_last_ok(const struct xc_reply *r,
                                          const char *server,

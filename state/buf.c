@@ -86,7 +86,7 @@ char *xc_buf_detach(struct xc_buf *b, size_t *len_out)
 int xc_read_file(const char *path, size_t max, char **out, size_t *len_out,
                  struct xc_error *err)
 {
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rbe");
 	struct xc_buf b;
 	char chunk[65536];
 	size_t n;

@@ -680,26 +680,6 @@ const struct xc_cert *xc_config_cert(const struct xc_config *cfg,
 	                 offsetof(struct xc_cert, name), name, false);
 }
 
-const char *xc_issuer_kind(const struct xc_issuer *is)
-{
-	if (is->acme)
-		return "acme";
-	if (is->manual)
-		return "manual";
-	if (is->lab)
-		return "lab";
-	return "none";
-}
-
-const char *xc_lb_kind(const struct xc_lb *lb)
-{
-	if (lb->haproxy)
-		return "haproxy";
-	if (lb->nginx)
-		return "nginx";
-	return "none";
-}
-
 /* ---- checks across objects -------------------------------------------- */
 
 static const char *names_of(char *buf, size_t size, const struct xc_list *l,

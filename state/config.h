@@ -40,10 +40,4 @@ const struct xc_cert *xc_config_cert(const struct xc_config *cfg,
 #define XC_LBS(cfg) ((struct xc_lb *)(cfg)->load_balancers.v)
 #define XC_CERTS(cfg) ((struct xc_cert *)(cfg)->certificates.v)
 
-/* The kind of an issuer ("acme", "manual", "lab"). */
-const char *xc_issuer_kind(const struct xc_issuer *is);
-
-/* The kind of a load balancer ("haproxy", "nginx"). */
-const char *xc_lb_kind(const struct xc_lb *lb);
-
 #endif

@@ -29,6 +29,8 @@ const char *xc_code_name(enum xc_code code)
 		return "protocol error";
 	case XC_EIO:
 		return "i/o error";
+	case XC_EEXISTS:
+		return "already exists";
 	}
 	return "error";
 }
@@ -82,8 +84,10 @@ int xc_error_set_at(struct xc_error *err, enum xc_code code, struct xc_loc loc,
 
 void xc_error_prefix(struct xc_error *err, const char *fmt, ...)
 {
+	static const char cut[] = "...: ";
 	char head[256];
 	char old[sizeof(err->msg)];
+	size_t hlen, olen, room;
 	va_list ap;
 
 	if (!err)
@@ -92,5 +96,19 @@ void xc_error_prefix(struct xc_error *err, const char *fmt, ...)
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s%s", head, old);
+	old[sizeof(old) - 1] = '\0';
+	hlen = strlen(head);
+	olen = strlen(old);
+	if (hlen + olen < sizeof(err->msg)) {
+		snprintf(err->msg, sizeof(err->msg), "%s%s", head, old);
+		return;
+	}
+	/* Too long for both: cut the context, keep the cause whole. */
+	room = sizeof(err->msg) - 1 - olen;
+	if (room > sizeof(cut)) {
+		snprintf(err->msg, sizeof(err->msg), "%.*s%s%s",
+		         (int)(room - (sizeof(cut) - 1)), head, cut, old);
+		return;
+	}
+	memcpy(err->msg, old, olen + 1);
 }

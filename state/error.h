@@ -26,6 +26,7 @@ enum xc_code {
 	XC_ETIMEOUT = -8,  /* deadline passed */
 	XC_EPROTO = -9,    /* a peer broke its protocol */
 	XC_EIO = -10,      /* read or write failed */
+	XC_EEXISTS = -11,  /* already there (an object, a file) */
 };
 
 /*
@@ -59,7 +60,10 @@ int xc_error_set(struct xc_error *err, enum xc_code code, const char *fmt, ...)
 int xc_error_set_at(struct xc_error *err, enum xc_code code, struct xc_loc loc,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Puts context in front of the message: "server 'MS01': " + old message. */
+/*
+ * Puts context in front of the message: "server 'MS01': " + old message.
+ * When both do not fit, the context is cut ("...: "), never the cause.
+ */
 void xc_error_prefix(struct xc_error *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 

@@ -248,7 +248,20 @@ static bool check_friendly(const char *v, char *why, size_t size)
 }
 
 static const char *const role_values[] = {"mailbox", "edge", NULL};
-static const char *const transport_values[] = {"ssh", "winrm", "lab", NULL};
+/* Indexed by enum xc_transport_kind: the one list of their names. */
+static const char *const transport_values[] = {
+        [XC_TRANSPORT_SSH] = "ssh",
+        [XC_TRANSPORT_WINRM] = "winrm",
+        [XC_TRANSPORT_LAB] = "lab",
+        NULL,
+};
+
+const char *xc_transport_name(enum xc_transport_kind kind)
+{
+	size_t n = sizeof(transport_values) / sizeof(transport_values[0]) - 1;
+
+	return (size_t)kind < n ? transport_values[kind] : "?";
+}
 static const char *const auth_values[] = {"negotiate", "kerberos", "ntlm",
                                           "basic", NULL};
 static const char *const via_values[] = {"iis", NULL};

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "state/model.h"
+
 enum xc_vkind {
 	XC_V_STRING,   /* struct xc_str */
 	XC_V_INT,      /* struct xc_num */
@@ -84,5 +86,8 @@ bool xc_schema_key_applies(const struct xc_key *key, const char *disc);
 
 /* Writes "a list of strings", "true or false", ... for messages. */
 const char *xc_schema_kind_name(const struct xc_key *key);
+
+/* A transport kind's name in excert.yaml ("ssh", "winrm", "lab"). */
+const char *xc_transport_name(enum xc_transport_kind kind);
 
 #endif

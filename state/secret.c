@@ -2,6 +2,7 @@
 #include "state/secret.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,17 +206,36 @@ int xc_secret_resolve(const char *ref, const char *base_dir, char **out,
 			b.ptr[--b.len] = '\0';
 		if (rc == 0 && b.len > 0 && b.ptr[b.len - 1] == '\r')
 			b.ptr[--b.len] = '\0';
-		memset(chunk, 0, sizeof(chunk));
+		xc_wipe(chunk, sizeof(chunk));
 		if (rc == 0 && b.len == 0)
 			rc = xc_error_set(err, XC_ENOTFOUND,
 			                  "secret file:%s is empty", what);
 	}
 	if (rc < 0) {
-		if (b.ptr)
-			memset(b.ptr, 0, b.cap);
+		xc_wipe(b.ptr, b.cap);
 		xc_buf_release(&b);
 		return rc;
 	}
 	*out = xc_buf_detach(&b, len_out);
 	return 0;
+}
+
+void xc_wipe(void *p, size_t n)
+{
+	if (p && n)
+		OPENSSL_cleanse(p, n);
+}
+
+void xc_wipe_free(void *p, size_t n)
+{
+	if (!p)
+		return;
+	xc_wipe(p, n);
+	free(p);
+}
+
+void xc_wipe_free_str(char *s)
+{
+	if (s)
+		xc_wipe_free(s, strlen(s));
 }

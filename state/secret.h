@@ -55,4 +55,16 @@ void xc_secret_child_env_free(char **envp);
  * xc_secret_ref_parse does for an env: reference. */
 void xc_secret_remember_env(const char *name);
 
+/*
+ * Wiping: a secret (a key, a password, a PFX, a resolved reference) is
+ * overwritten before its memory is freed or goes out of scope, through
+ * OPENSSL_cleanse, which the compiler cannot drop as a dead store (a
+ * memset before free may be).  xc_wipe zeroes n bytes of p; xc_wipe_free
+ * zeroes them, then frees p; xc_wipe_free_str does so for a NUL-terminated
+ * string.  NULL is a no-op for all three.
+ */
+void xc_wipe(void *p, size_t n);
+void xc_wipe_free(void *p, size_t n);
+void xc_wipe_free_str(char *s);
+
 #endif

@@ -492,17 +492,18 @@ int xc_write_file_atomic(const char *path, const void *data, size_t len,
 	int fd;
 	int e;
 
-	snprintf(tmp, n, "%s~tmp.%ld.%lu", path, (long)getpid(),
-	         (unsigned long)atomic_fetch_add(&tmp_counter, 1));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	          0600);
+	/* An unpredictable name made with O_EXCL (mkstemp): a link planted
+	 * beside path can neither redirect the write nor block it. */
+	snprintf(tmp, n, "%s~tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
 	if (fd < 0) {
 		e = errno;
 		free(tmp);
 		return xc_error_set(err, XC_EIO, "cannot write '%s': %s", path,
 		                    strerror(e));
 	}
-	if (write_all(fd, data, len) != 0 || fchmod(fd, (mode_t)mode) != 0 ||
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ||
+	    write_all(fd, data, len) != 0 || fchmod(fd, (mode_t)mode) != 0 ||
 	    fsync(fd) != 0) {
 		e = errno;
 		close(fd);
@@ -511,8 +512,7 @@ int xc_write_file_atomic(const char *path, const void *data, size_t len,
 		return xc_error_set(err, XC_EIO, "cannot write '%s': %s", path,
 		                    strerror(e));
 	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
 		e = errno;
 		unlink(tmp);
 		free(tmp);

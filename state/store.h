@@ -193,8 +193,10 @@ void xc_store_lines_free(char **lines, size_t n);
 
 /*
  * Replaces the file at path (anywhere, e.g. a saved plan) with len bytes of
- * data, atomically and durably: a temporary file beside it, fsync, rename,
- * fsync of the directory.  Mode as for xc_store_write.  0 or XC_EIO with
+ * data, atomically and durably: a temporary file beside it (an
+ * unpredictable name, made with O_EXCL, so never through a link; mode set
+ * whatever the umask), fsync, rename, fsync of the directory.  Mode as for
+ * xc_store_write.  0 or XC_EIO with
  * err naming the file; on failure path is unchanged and no temporary file
  * is left.
  */

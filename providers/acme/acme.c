@@ -11,6 +11,7 @@
 #include "providers/acme/jws.h"
 #include "providers/acme/problem.h"
 #include "state/buf.h"
+#include "state/secret.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -304,7 +305,7 @@ static int key_load(struct xc_acme *a, struct xc_error *err)
 	rc = xc_store_read(a->cfg.store, p, 64 * 1024, &pem, &len, err);
 	if (rc == 0) {
 		a->key = xc_acme_key_from_pem(pem, len, "the account key", err);
-		xc_acme_secret_free(pem, len);
+		xc_wipe_free(pem, len);
 		if (!a->key)
 			return err->code;
 	} else if (rc == XC_ENOTFOUND) {
@@ -317,7 +318,7 @@ static int key_load(struct xc_acme *a, struct xc_error *err)
 		/* Written before any use, so that an account the CA makes is
 		 * never left without its key. */
 		rc = xc_store_write(a->cfg.store, p, pem, len, 0600, err);
-		xc_acme_secret_free(pem, len);
+		xc_wipe_free(pem, len);
 		if (rc < 0)
 			return rc;
 		xc_store_remove(a->cfg.store,

@@ -17,6 +17,7 @@
 
 #include "providers/acme/acme_http.h"
 #include "providers/acme/jws.h"
+#include "state/secret.h"
 #include "state/xalloc.h"
 
 #define RECORD_TTL 60
@@ -363,7 +364,7 @@ static void resolver_free(ldns_resolver *res)
 
 	/* ldns keeps a copy of the secret: wipe it before it is freed. */
 	if (k)
-		memset((char *)k, 0, strlen(k));
+		xc_wipe((char *)k, strlen(k));
 	ldns_resolver_deep_free(res);
 }
 
@@ -888,7 +889,7 @@ void xc_dns01_free(struct xc_dns01 *d)
 	}
 	free(d->recs);
 	if (d->secret)
-		xc_acme_secret_free(d->secret, strlen(d->secret));
+		xc_wipe_free_str(d->secret);
 	free(d->primary.label);
 	for (i = 0; i < d->nsecondaries; i++)
 		free(d->secondaries[i].label);

@@ -17,7 +17,9 @@
 
 #include "providers/acme/dns01.h"
 #include "providers/acme/http01.h"
+#include "providers/acme/order.h"
 #include "state/buf.h"
+#include "state/secret.h"
 #include "state/store.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
@@ -44,6 +46,13 @@ struct run {
 	json_t *tokens; /* http-01 tokens answered, persisted with the order */
 	struct xc_dns01 *dns01; /* with --dns-server, instead of http01 */
 	json_t *records;        /* dns-01 [{name, value}], persisted likewise */
+	/* The responder: http01 or dns01 (inner), wrapped (resp) so that
+	 * what it places is persisted with the order. */
+	struct xc_acme_http01_responder http_resp;
+	struct xc_acme_dns01_responder dns_resp;
+	const struct xc_acme_responder_ops *inner;
+	void *inner_ctx;
+	struct xc_acme_responder_ops resp;
 };
 
 static void say(const struct run *r, const char *fmt, ...)
@@ -204,7 +213,7 @@ static int key_start(struct run *r, struct xc_error *err)
 	rc = xc_store_read(r->store, r->key_name, 64 * 1024, &pem, &len, err);
 	if (rc == 0) {
 		r->key = xc_acme_key_from_pem(pem, len, r->key_name, err);
-		xc_acme_secret_free(pem, len);
+		xc_wipe_free(pem, len);
 		r->key_loaded = r->key != NULL;
 		return r->key ? 0 : err->code;
 	}
@@ -258,7 +267,7 @@ static int key_ready(struct run *r, struct xc_error *err)
 	if (!pem)
 		return err->code;
 	rc = xc_store_write(r->store, r->key_name, pem, len, 0600, err);
-	xc_acme_secret_free(pem, len);
+	xc_wipe_free(pem, len);
 	if (rc == 0)
 		r->key_loaded = true;
 	return rc;
@@ -340,150 +349,80 @@ static int resume(struct run *r, struct xc_error *err)
 	return 1;
 }
 
-static void nothing_reached(struct xc_error *err, unsigned port)
+/* The responder of this run (http-01 from the webroot or the listener, or
+ * dns-01), wrapped so that what it places is kept with the order: a
+ * resumed run removes what an interrupted one left. */
+static int keep_place(void *ctx, const struct xc_acme_authz *z,
+                      const char *token, const char *keyauth,
+                      struct xc_error *err)
 {
-	size_t n = strlen(err->msg);
+	struct run *r = ctx;
 
-	snprintf(err->msg + n, sizeof(err->msg) - n,
-	         "; no request reached excert's listener on port %u", port);
-}
-
-/* Every authorization of the order valid: reused, or won over http-01 or
- * dns-01.  The challenge files or records are removed before this returns,
- * on success and on failure. */
-static int authorize(struct run *r, struct xc_error *err)
-{
-	const char *kind = r->dns01 ? "dns-01" : "http-01";
-	struct xc_acme_authz *z;
-	size_t i;
-	size_t pending = 0;
-	int rc = 0;
-
-	z = xc_xcalloc(r->order.nauthz ? r->order.nauthz : 1, sizeof(*z));
-	for (i = 0; i < r->order.nauthz && rc == 0; i++) {
-		const char *url;
-		const char *token;
-		char *keyauth;
-
-		rc = xc_acme_authz_get(r->acme, r->order.authz[i], &z[i], err);
-		if (rc < 0)
-			break;
-		if (strcmp(z[i].status, "valid") == 0) {
-			say(r, "%s: authorization valid already, reused",
-			    z[i].identifier);
-			continue;
-		}
-		if (strcmp(z[i].status, "pending") != 0) {
-			rc = xc_error_set(err, XC_EAUTH,
-			                  "the authorization of %s is %s%s%s",
-			                  z[i].identifier, z[i].status,
-			                  z[i].problem[0] ? ": " : "",
-			                  z[i].problem);
-			break;
-		}
-		url = r->dns01 ? z[i].dns01_url : z[i].http01_url;
-		token = r->dns01 ? z[i].dns01_token : z[i].http01_token;
-		if (!url) {
-			rc = xc_error_set(
-			        err, XC_EINVAL,
-			        "the CA offers no %s challenge for %s%s (offered: %s)%s",
-			        kind, z[i].wildcard ? "*." : "",
-			        z[i].identifier, z[i].offered,
-			        r->dns01
-			                ? ""
-			                : "; wildcards need dns-01 (--dns-server)");
-			break;
-		}
-		keyauth = xc_acme_key_authorization(
-		        token, xc_acme_thumbprint(r->acme));
-		if (r->dns01) {
-			char *name = xc_dns01_record_name(z[i].identifier);
-			char value[44];
-
-			xc_dns01_txt_value(keyauth, value);
-			rc = xc_dns01_add(r->dns01, z[i].identifier, keyauth,
-			                  err);
-			if (!r->records)
-				r->records = json_array();
-			json_array_append_new(r->records,
-			                      json_pack("{s:s, s:s}", "name",
-			                                name, "value", value));
-			free(name);
-		} else {
-			rc = xc_http01_add(r->http01, token, keyauth, err);
-			if (!r->tokens)
-				r->tokens = json_array();
-			json_array_append_new(r->tokens, json_string(token));
-		}
-		free(keyauth);
-		pending++;
-	}
-	/* dns-01: the records are saved before they are sent, and served
-	 * before the CA is told. */
-	if (rc == 0 && pending && r->dns01) {
-		rc = persist(r, "records", err);
-		if (rc == 0)
-			rc = xc_dns01_publish(r->dns01,
-			                      r->o->dns_timeout_s
-			                              ? r->o->dns_timeout_s *
-			                                        1000LL
-			                              : XC_DNS01_PUBLISH_MS,
-			                      err);
-	}
-	for (i = 0; i < r->order.nauthz && rc == 0; i++) {
-		const char *url = r->dns01 ? z[i].dns01_url : z[i].http01_url;
-		const char *cs =
-		        r->dns01 ? z[i].dns01_status : z[i].http01_status;
-
-		/* A challenge already "processing" was answered by the run
-		 * that was interrupted; answering again would be refused. */
-		if (strcmp(z[i].status, "pending") == 0 && url &&
-		    strcmp(cs, "pending") == 0)
-			rc = xc_acme_challenge_respond(r->acme, url, err);
-	}
-	if (rc == 0 && pending) {
-		rc = persist(r, "challenges", err);
-		say(r, "%s answered for %zu name%s, waiting for the CA", kind,
-		    pending, pending == 1 ? "" : "s");
-		if (rc == 0)
-			stop_hook("challenge");
-	}
-	for (i = 0; i < r->order.nauthz && rc == 0; i++) {
-		if (strcmp(z[i].status, "pending") != 0)
-			continue;
-		rc = xc_acme_authz_wait(r->acme, &z[i], err);
-		if (rc == 0 && strcmp(z[i].status, "valid") != 0) {
-			rc = xc_error_set(
-			        err, XC_EAUTH,
-			        "%s validation of %s%s failed (%s): %s", kind,
-			        z[i].wildcard ? "*." : "", z[i].identifier,
-			        z[i].status,
-			        z[i].problem[0] ? z[i].problem
-			                        : "the CA gave no reason");
-			/* The usual cause, worth saying: the CA never got
-			 * through to this machine. */
-			if (!r->dns01 && !r->o->webroot &&
-			    xc_http01_served(r->http01) == 0)
-				nothing_reached(err, r->o->listen_port);
-		}
-	}
-	for (i = 0; i < r->order.nauthz; i++)
-		xc_acme_authz_release(&z[i]);
-	free(z);
 	if (r->dns01) {
-		struct xc_error e2;
+		char *name = xc_dns01_record_name(z->identifier);
+		char value[44];
 
-		if (xc_dns01_clear(r->dns01, &e2) < 0)
-			say(r, "%s; delete the records by hand", e2.msg);
-		else {
-			json_decref(r->records);
-			r->records = NULL;
-		}
+		xc_dns01_txt_value(keyauth, value);
+		if (!r->records)
+			r->records = json_array();
+		json_array_append_new(
+		        r->records,
+		        json_pack("{s:s, s:s}", "name", name, "value", value));
+		free(name);
 	} else {
-		xc_http01_clear(r->http01);
+		if (!r->tokens)
+			r->tokens = json_array();
+		json_array_append_new(r->tokens, json_string(token));
 	}
-	return rc;
+	return r->inner->place(r->inner_ctx, z, token, keyauth, err);
 }
+
+/* dns-01: the records are saved before they are sent. */
+static int keep_publish(void *ctx, struct xc_error *err)
+{
+	struct run *r = ctx;
+	int rc;
+
+	if (!r->inner->publish)
+		return 0;
+	if (r->dns01 && (rc = persist(r, "records", err)) < 0)
+		return rc;
+	return r->inner->publish(r->inner_ctx, err);
+}
+
+/* Records that cannot be deleted stay saved with the order, for the next
+ * run to delete; the certificate is not lost for them. */
+static int keep_clear(void *ctx, struct xc_error *err)
+{
+	struct run *r = ctx;
+	struct xc_error e2;
+
+	(void)err;
+	if (r->inner->clear(r->inner_ctx, &e2) < 0) {
+		say(r, "%s; delete the records by hand", e2.msg);
+		return 0;
+	}
+	if (r->dns01) {
+		json_decref(r->records);
+		r->records = NULL;
+	}
+	return 0;
+}
+
+static void keep_explain(void *ctx, struct xc_error *err)
+{
+	struct run *r = ctx;
+
+	if (r->inner->explain)
+		r->inner->explain(r->inner_ctx, err);
+}
+
+static const struct xc_acme_responder_ops keep_responder = {
+        .place = keep_place,
+        .publish = keep_publish,
+        .clear = keep_clear,
+        .explain = keep_explain,
+};
 
 /* DIR/name replaced atomically and durably with mode. */
 static int write_out(const char *dir, const char *name, const char *data,
@@ -572,18 +511,51 @@ static int save_result(struct run *r, const char *pem, size_t len,
 	if (rc == 0)
 		rc = write_out(r->o->out_dir, "cert.pem", full.ptr, full.len,
 		               0644, err);
-	xc_acme_secret_free(keypem, keylen);
+	xc_wipe_free(keypem, keylen);
 	xc_buf_release(&full);
 	free(leaf);
 	free(chain);
 	return rc;
 }
 
+/* The request to finalize with, signed by the key, which is saved first
+ * (key_ready). */
+static int order_csr(void *ctx, unsigned char **der, size_t *len,
+                     struct xc_error *err)
+{
+	struct run *r = ctx;
+	int rc;
+
+	if ((rc = key_ready(r, err)) < 0)
+		return rc;
+	return xc_acme_csr(r->key, (const char *const *)r->domains, r->n, der,
+	                   len, err);
+}
+
+/* Each step saved with the order; EXCERT_ACME_STOP_AFTER stops there. */
+static int order_persist(void *ctx, const char *step, struct xc_error *err)
+{
+	static const char *const stops[][2] = {
+	        {"placed", "order"},
+	        {"challenges", "challenge"},
+	        {"finalized", "finalize"},
+	};
+	struct run *r = ctx;
+	size_t i;
+	int rc;
+
+	if ((rc = persist(r, step, err)) < 0)
+		return rc;
+	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		if (strcmp(step, stops[i][0]) == 0)
+			stop_hook(stops[i][1]);
+	return 0;
+}
+
 static int run_order(struct run *r, struct xc_acme_issue_result *res,
                      struct xc_error *err)
 {
-	unsigned char *csr = NULL;
-	size_t csrlen = 0;
+	struct xc_acme_order_run run;
 	char *pem = NULL;
 	size_t len = 0;
 	int rc;
@@ -606,73 +578,25 @@ static int run_order(struct run *r, struct xc_acme_issue_result *res,
 		xc_acme_order_release(&r->order);
 		res->resumed = 0;
 	}
-	if (!res->resumed) {
-		rc = xc_acme_order_new(r->acme, (const char *const *)r->domains,
-		                       r->n, &r->order, err);
-		if (rc < 0)
-			return rc;
-		if ((rc = persist(r, "placed", err)) < 0)
-			return rc;
-		say(r, "order %s placed for %s%s", r->order.url, r->domains[0],
-		    r->n > 1 ? " and more" : "");
-		if (strcmp(r->order.status, "ready") == 0)
-			say(r, "every authorization valid already, reused");
-		stop_hook("order");
-	}
-	if (strcmp(r->order.status, "pending") == 0) {
-		if ((rc = authorize(r, err)) < 0)
-			return rc;
-		/* Every authorization is valid, so the order is ready: finalize
-		 * at once rather than spend a request to read that. */
-		snprintf(r->order.status, sizeof(r->order.status), "ready");
-	}
-	if (strcmp(r->order.status, "ready") == 0) {
-		struct xc_error e2;
-
-		rc = key_ready(r, err);
-		if (rc == 0)
-			rc = xc_acme_csr(r->key,
-			                 (const char *const *)r->domains, r->n,
-			                 &csr, &csrlen, err);
-		if (rc == 0)
-			rc = xc_acme_finalize(r->acme, &r->order, csr, csrlen,
-			                      &e2);
-		/* orderNotReady: the CA had not caught up; read the order, wait
-		 * and finalize once more. */
-		if (rc == XC_ECONFLICT) {
-			rc = xc_acme_order_get(r->acme, r->order.url, &r->order,
-			                       err);
-			if (rc == 0)
-				rc = xc_acme_order_wait(r->acme, &r->order,
-				                        err);
-			if (rc == 0 && strcmp(r->order.status, "ready") == 0)
-				rc = xc_acme_finalize(r->acme, &r->order, csr,
-				                      csrlen, err);
-		} else if (rc < 0 && csr) {
-			*err = e2;
-		}
-		free(csr);
-		if (rc == 0)
-			rc = persist(r, "finalized", err);
-		if (rc < 0)
-			return rc;
-		stop_hook("finalize");
-	}
-	if ((rc = xc_acme_order_wait(r->acme, &r->order, err)) < 0)
-		return rc;
-	if (strcmp(r->order.status, "valid") != 0) {
-		rc = xc_error_set(err, XC_EAUTH, "the order %s is %s%s%s",
-		                  r->order.url, r->order.status,
-		                  r->order.problem[0] ? ": " : "",
-		                  r->order.problem);
+	memset(&run, 0, sizeof(run));
+	run.acme = r->acme;
+	run.domains = (const char *const *)r->domains;
+	run.ndomains = r->n;
+	run.responder = &r->resp;
+	run.responder_ctx = r;
+	run.csr = order_csr;
+	run.persist = order_persist;
+	run.ctx = r;
+	run.log = r->o->log;
+	rc = xc_acme_run_order(&run, &r->order, &pem, &len, err);
+	if (rc < 0) {
 		if (strcmp(r->order.status, "invalid") == 0)
 			forget_order(r);
+		free(pem);
 		return rc;
 	}
 	/* A resumed order may be past finalizing: the key is the saved one. */
-	if ((rc = key_ready(r, err)) < 0)
-		return rc;
-	rc = xc_acme_certificate(r->acme, &r->order, &pem, &len, err);
+	rc = key_ready(r, err);
 	if (rc == 0)
 		rc = save_result(r, pem, len, res, err);
 	free(pem);
@@ -715,6 +639,21 @@ int xc_acme_issue(const struct xc_acme_issue_opts *o,
 		                      o->listen_port, err);
 	if (rc < 0)
 		goto out;
+	if (r.dns01) {
+		r.dns_resp.dns01 = r.dns01;
+		r.dns_resp.publish_ms = o->dns_timeout_s
+		                                ? o->dns_timeout_s * 1000LL
+		                                : XC_DNS01_PUBLISH_MS;
+		r.inner = &xc_acme_dns01_responder;
+		r.inner_ctx = &r.dns_resp;
+	} else {
+		r.http_resp.http01 = r.http01;
+		r.http_resp.listen_port = o->webroot ? 0 : o->listen_port;
+		r.inner = &xc_acme_http01_responder;
+		r.inner_ctx = &r.http_resp;
+	}
+	r.resp = keep_responder;
+	r.resp.kind = r.inner->kind;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.directory_url = o->directory_url;
 	cfg.ca_bundle = o->ca_bundle;

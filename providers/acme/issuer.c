@@ -10,6 +10,7 @@
 #include "providers/acme/ari.h"
 #include "providers/acme/dns01.h"
 #include "providers/acme/jws.h"
+#include "providers/acme/order.h"
 #include "state/secret.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
@@ -32,155 +33,91 @@ static int agent_op(const struct xc_acme_issuer_job *job, const char *server,
 	memset(&r, 0, sizeof(r));
 	rc = job->call(job->call_ctx, server, req, &r, err);
 	if (rc == 0 && !xc_reply_last_ok(&r, server, err))
-		rc = XC_EPROTO;
+		rc = err->code;
 	xc_reply_release(&r);
 	xc_request_free(req);
 	return rc;
 }
 
-static int place(const struct xc_acme_issuer_job *job, const char *token,
-                 const char *keyauth, struct xc_error *err)
+/* http-01 answered in IIS through the agent, on every server of the
+ * certificate (a load balancer may send the CA to any of them). */
+struct agent_responder {
+	const struct xc_acme_issuer_job *job;
+	char **tokens; /* placed somewhere, owned */
+	size_t ntokens;
+};
+
+static int agent_place(void *ctx, const struct xc_acme_authz *z,
+                       const char *token, const char *keyauth,
+                       struct xc_error *err)
 {
+	struct agent_responder *ar = ctx;
+	const struct xc_acme_issuer_job *job = ar->job;
 	size_t i;
 
+	if (job->log)
+		fprintf(job->log,
+		        "excert: acme: answering http-01 for %s on %zu server%s\n",
+		        z->identifier, job->nservers,
+		        job->nservers == 1 ? "" : "s");
+	ar->tokens = xc_xrealloc(ar->tokens,
+	                         (ar->ntokens + 1) * sizeof(*ar->tokens));
+	ar->tokens[ar->ntokens++] = xc_xstrdup(token);
 	for (i = 0; i < job->nservers; i++) {
 		struct xc_request *req = xc_request_new(job->servers[i]);
+		int rc;
 
 		xc_request_place_http01(req, token, keyauth);
-		if (agent_op(job, job->servers[i], req, err) < 0) {
+		if ((rc = agent_op(job, job->servers[i], req, err)) < 0) {
 			xc_error_prefix(err, "placing the http-01 answer: ");
-			return XC_ERR;
+			return rc;
 		}
 	}
 	return 0;
 }
 
-/* Removes the answer everywhere; the first failure is kept in err but the
- * other servers are still cleaned. */
-static int clear(const struct xc_acme_issuer_job *job, const char *token,
-                 struct xc_error *err)
+/* Removes every answer everywhere; the first failure is kept in err but
+ * the other servers are still cleaned. */
+static int agent_clear(void *ctx, struct xc_error *err)
 {
+	struct agent_responder *ar = ctx;
+	const struct xc_acme_issuer_job *job = ar->job;
 	struct xc_error one;
 	int rc = 0;
 	size_t i;
+	size_t t;
 
-	for (i = 0; i < job->nservers; i++) {
-		struct xc_request *req = xc_request_new(job->servers[i]);
+	for (t = 0; t < ar->ntokens; t++)
+		for (i = 0; i < job->nservers; i++) {
+			struct xc_request *req =
+			        xc_request_new(job->servers[i]);
 
-		xc_error_clear(&one);
-		xc_request_clear_http01(req, token);
-		if (agent_op(job, job->servers[i], req, &one) < 0 && rc == 0) {
-			*err = one;
-			xc_error_prefix(err, "removing the http-01 answer: ");
-			rc = XC_ERR;
+			xc_error_clear(&one);
+			xc_request_clear_http01(req, ar->tokens[t]);
+			if (agent_op(job, job->servers[i], req, &one) < 0 &&
+			    rc == 0) {
+				*err = one;
+				xc_error_prefix(
+				        err, "removing the http-01 answer: ");
+				rc = one.code ? (int)one.code : XC_ERR;
+			}
 		}
-	}
+	for (t = 0; t < ar->ntokens; t++)
+		free(ar->tokens[t]);
+	free(ar->tokens);
+	ar->tokens = NULL;
+	ar->ntokens = 0;
 	return rc;
 }
 
-/* dns-01 for one name: the record published (and seen served by the
- * primary), the CA told, its answer awaited, the record deleted again on
- * success and on failure. */
-static int authorize_dns(struct xc_acme *a, struct xc_dns01 *dns,
-                         struct xc_acme_authz *z, struct xc_error *err)
-{
-	struct xc_error cerr;
-	char *keyauth;
-	int rc;
-
-	if (!z->dns01_url)
-		return xc_error_set(
-		        err, XC_EINVAL,
-		        "the CA offers no dns-01 challenge for %s (offered: %s)",
-		        z->identifier, z->offered);
-	keyauth = xc_acme_key_authorization(z->dns01_token,
-	                                    xc_acme_thumbprint(a));
-	rc = xc_dns01_add(dns, z->identifier, keyauth, err);
-	if (rc == 0)
-		rc = xc_dns01_publish(dns, 120 * 1000, err);
-	if (rc == 0 && strcmp(z->dns01_status, "pending") == 0)
-		rc = xc_acme_challenge_respond(a, z->dns01_url, err);
-	if (rc == 0)
-		rc = xc_acme_authz_wait(a, z, err);
-	xc_error_clear(&cerr);
-	if (xc_dns01_clear(dns, &cerr) < 0 && rc == 0) {
-		*err = cerr;
-		rc = XC_ERR;
-	}
-	if (rc == 0 && strcmp(z->status, "valid") != 0)
-		rc = xc_error_set(err, XC_EINVAL,
-		                  "dns-01 validation of %s failed (%s)%s%s",
-		                  z->identifier, z->status,
-		                  z->problem[0] ? ": " : "", z->problem);
-	free(keyauth);
-	return rc;
-}
-
-/* Proves control of one name, unless the CA holds it proven already. */
-static int authorize(struct xc_acme *a, const struct xc_acme_issuer_job *job,
-                     struct xc_dns01 *dns, const char *url,
-                     struct xc_error *err)
-{
-	struct xc_acme_authz z;
-	struct xc_error cerr;
-	char *keyauth;
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	if ((rc = xc_acme_authz_get(a, url, &z, err)) < 0)
-		return rc;
-	if (strcmp(z.status, "valid") == 0) {
-		xc_acme_authz_release(&z);
-		return 0;
-	}
-	if (dns && strcmp(z.status, "pending") == 0) {
-		rc = authorize_dns(a, dns, &z, err);
-		xc_acme_authz_release(&z);
-		return rc;
-	}
-	if (strcmp(z.status, "pending") != 0 || !z.http01_url) {
-		rc = !z.http01_url
-		             ? xc_error_set(
-		                       err, XC_EINVAL,
-		                       "the CA offers no http-01 challenge for %s (offered: %s)",
-		                       z.identifier, z.offered)
-		             : xc_error_set(err, XC_EINVAL,
-		                            "the authorization of %s is %s%s%s",
-		                            z.identifier, z.status,
-		                            z.problem[0] ? ": " : "",
-		                            z.problem);
-		xc_acme_authz_release(&z);
-		return rc;
-	}
-	keyauth = xc_acme_key_authorization(z.http01_token,
-	                                    xc_acme_thumbprint(a));
-	if (job->log)
-		fprintf(job->log,
-		        "excert: acme: answering http-01 for %s on %zu server%s\n",
-		        z.identifier, job->nservers,
-		        job->nservers == 1 ? "" : "s");
-	rc = place(job, z.http01_token, keyauth, err);
-	if (rc == 0 && strcmp(z.http01_status, "pending") == 0)
-		rc = xc_acme_challenge_respond(a, z.http01_url, err);
-	if (rc == 0)
-		rc = xc_acme_authz_wait(a, &z, err);
-	xc_error_clear(&cerr);
-	if (clear(job, z.http01_token, &cerr) < 0 && rc == 0) {
-		*err = cerr;
-		rc = XC_ERR;
-	}
-	if (rc == 0 && strcmp(z.status, "valid") != 0)
-		rc = xc_error_set(err, XC_EINVAL,
-		                  "http-01 validation of %s failed (%s)%s%s",
-		                  z.identifier, z.status,
-		                  z.problem[0] ? ": " : "", z.problem);
-	free(keyauth);
-	xc_acme_authz_release(&z);
-	return rc;
-}
+static const struct xc_acme_responder_ops agent_responder = {
+        .kind = "http-01",
+        .place = agent_place,
+        .clear = agent_clear,
+};
 
 /* The order of an interrupted apply for this request, if the CA still has
- * it and it can still succeed; else a new one, kept at once. */
+ * it and it can still succeed; else o stays empty for a new one. */
 static int find_order(struct xc_acme *a, const struct xc_acme_issuer_job *job,
                       struct xc_acme_order *o, bool *resumed,
                       struct xc_error *err)
@@ -188,7 +125,6 @@ static int find_order(struct xc_acme *a, const struct xc_acme_issuer_job *job,
 	char name[300];
 	char *text = NULL;
 	json_t *doc;
-	char *line;
 	int rc;
 
 	order_name(a, job->request, name, sizeof(name));
@@ -210,20 +146,54 @@ static int find_order(struct xc_acme *a, const struct xc_acme_issuer_job *job,
 		}
 		if (rc == 0)
 			xc_acme_order_release(o);
+		memset(o, 0, sizeof(*o));
 		if (job->log)
 			fprintf(job->log,
 			        "excert: acme: the order of an earlier run cannot go on; placing a new one\n");
 	}
 	xc_error_clear(err);
-	if ((rc = xc_acme_order_new(a, job->domains, job->ndomains, o, err)) <
-	    0)
-		return rc;
-	doc = json_pack("{s:s,s:s}", "url", o->url, "request", job->request);
+	return 0;
+}
+
+/* A new order is kept at once, found again by the request it is for. */
+struct issuer_run {
+	const struct xc_acme_issuer_job *job;
+	struct xc_acme *acme;
+	const struct xc_acme_order *order;
+};
+
+static int issuer_persist(void *ctx, const char *step, struct xc_error *err)
+{
+	struct issuer_run *ir = ctx;
+	char name[300];
+	json_t *doc;
+	char *line;
+	int rc;
+
+	if (strcmp(step, "placed") != 0)
+		return 0;
+	order_name(ir->acme, ir->job->request, name, sizeof(name));
+	doc = json_pack("{s:s,s:s}", "url", ir->order->url, "request",
+	                ir->job->request);
 	line = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
-	rc = xc_store_write(job->store, name, line, strlen(line), 0600, err);
+	rc = xc_store_write(ir->job->store, name, line, strlen(line), 0600,
+	                    err);
 	free(line);
 	return rc;
+}
+
+/* The request the first Exchange server made. */
+static int issuer_csr(void *ctx, unsigned char **der, size_t *len,
+                      struct xc_error *err)
+{
+	struct issuer_run *ir = ctx;
+
+	(void)err;
+	*der = xc_xmalloc(ir->job->csr_len ? ir->job->csr_len : 1);
+	memcpy(*der, ir->job->csr, ir->job->csr_len);
+	*len = ir->job->csr_len;
+	return 0;
 }
 
 /* The TSIG key's name and algorithm from BIND's key clause, as
@@ -278,7 +248,7 @@ static int dns_open(const struct xc_acme_issuer_job *job, struct xc_dns01 **out,
 	                            err)) < 0)
 		return rc;
 	if (tsig_clause(text, name, sizeof(name), alg, sizeof(alg)) < 0) {
-		xc_acme_secret_free(text, len);
+		xc_wipe_free(text, len);
 		return xc_error_set(
 		        err, XC_EINVAL,
 		        "the TSIG key that %s names is not in BIND's format (key \"NAME\" { algorithm ...; secret \"...\"; }; as tsig-keygen writes it)",
@@ -308,7 +278,7 @@ static int dns_open(const struct xc_acme_issuer_job *job, struct xc_dns01 **out,
 		rc = xc_dns01_new(out, &cfg, err);
 		free(sec);
 	}
-	xc_acme_secret_free(text, len);
+	xc_wipe_free(text, len);
 	return rc;
 }
 
@@ -328,7 +298,7 @@ static int eab_key(const struct xc_acme_issuer_job *job, unsigned char **key,
 	                            err)) < 0)
 		return rc;
 	rc = xc_b64url_decode(text, key, len);
-	xc_acme_secret_free(text, strlen(text));
+	xc_wipe_free_str(text);
 	if (rc < 0)
 		return xc_error_set(
 		        err, XC_EINVAL,
@@ -404,19 +374,23 @@ int xc_acme_issuer_issue(const struct xc_acme_issuer_job *job, char **chain_pem,
 	struct xc_acme_config cfg;
 	struct xc_acme *a = NULL;
 	struct xc_acme_order o;
+	struct xc_acme_order_run run;
+	struct xc_acme_dns01_responder dns_resp;
+	struct agent_responder agent;
+	struct issuer_run ir;
 	unsigned char *hmac = NULL;
 	size_t hmac_len = 0;
 	char *kid = NULL;
 	char *bundle = NULL;
 	char name[300];
 	size_t len;
-	size_t i;
 	bool resumed = false;
 	struct xc_dns01 *dns = NULL;
 	int rc;
 
 	*chain_pem = NULL;
 	memset(&o, 0, sizeof(o));
+	memset(&agent, 0, sizeof(agent));
 	if (!job->store)
 		return xc_error_set(err, XC_EINVAL,
 		                    "an ACME issuer needs the state directory");
@@ -436,26 +410,30 @@ int xc_acme_issuer_issue(const struct xc_acme_issuer_job *job, char **chain_pem,
 	    (rc = xc_acme_account(a, err)) < 0 ||
 	    (rc = find_order(a, job, &o, &resumed, err)) < 0)
 		goto out;
-	if (strcmp(o.status, "pending") == 0) {
-		if (ac->challenge && ac->challenge->dns01 &&
-		    (rc = dns_open(job, &dns, err)) < 0)
+	memset(&run, 0, sizeof(run));
+	if (ac->challenge && ac->challenge->dns01) {
+		if ((rc = dns_open(job, &dns, err)) < 0)
 			goto out;
-		for (i = 0; i < o.nauthz && rc == 0; i++)
-			rc = authorize(a, job, dns, o.authz[i], err);
-		if (rc == 0)
-			rc = xc_acme_order_wait(a, &o, err);
+		dns_resp.dns01 = dns;
+		dns_resp.publish_ms = 120 * 1000;
+		run.responder = &xc_acme_dns01_responder;
+		run.responder_ctx = &dns_resp;
+	} else {
+		run.responder = &agent_responder;
+		run.responder_ctx = &agent;
 	}
-	if (rc == 0 && strcmp(o.status, "ready") == 0) {
-		rc = xc_acme_finalize(a, &o, job->csr, job->csr_len, err);
-		if (rc == 0)
-			rc = xc_acme_order_wait(a, &o, err);
-	}
-	if (rc == 0 && strcmp(o.status, "valid") != 0)
-		rc = xc_error_set(err, XC_EINVAL, "the order %s is %s%s%s",
-		                  o.url, o.status, o.problem[0] ? ": " : "",
-		                  o.problem);
-	if (rc == 0)
-		rc = xc_acme_certificate(a, &o, chain_pem, &len, err);
+	agent.job = job;
+	ir.job = job;
+	ir.acme = a;
+	ir.order = &o;
+	run.acme = a;
+	run.domains = job->domains;
+	run.ndomains = job->ndomains;
+	run.csr = issuer_csr;
+	run.persist = issuer_persist;
+	run.ctx = &ir;
+	run.log = job->log;
+	rc = xc_acme_run_order(&run, &o, chain_pem, &len, err);
 	if (rc == 0) {
 		if (job->note)
 			snprintf(job->note, job->note_size, "order %s%s", o.url,
@@ -473,7 +451,7 @@ out:
 	xc_acme_order_release(&o);
 	xc_acme_close(a);
 	if (hmac)
-		xc_acme_secret_free(hmac, hmac_len);
+		xc_wipe_free(hmac, hmac_len);
 	free(kid);
 	free(bundle);
 	return rc < 0 ? rc : 0;

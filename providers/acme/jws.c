@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "state/buf.h"
+#include "state/secret.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
@@ -177,14 +178,6 @@ char *xc_acme_key_pem(const struct xc_acme_key *k, size_t *len_out,
 	if (len_out)
 		*len_out = (size_t)n;
 	return out;
-}
-
-void xc_acme_secret_free(void *p, size_t len)
-{
-	if (!p)
-		return;
-	OPENSSL_cleanse(p, len);
-	free(p);
 }
 
 void xc_acme_key_free(struct xc_acme_key *k)
@@ -446,7 +439,7 @@ json_t *xc_jws_eab(const char *kid, const unsigned char *hmac_key,
 		                pay, "signature", sig);
 		free(sig);
 	}
-	OPENSSL_cleanse(mac, sizeof(mac));
+	xc_wipe(mac, sizeof(mac));
 	xc_buf_release(&input);
 	free(prot);
 	free(pay);

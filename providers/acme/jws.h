@@ -8,7 +8,8 @@
  * rest of providers/acme/ sees only this header.  Every function returning
  * a pointer hands ownership to the caller ("caller frees"); json_t values
  * are new references (caller json_decref()s).  Key PEM text is secret:
- * callers wipe and free it with xc_acme_secret_free and never print it.
+ * callers wipe and free it with xc_wipe_free (state/secret.h) and never
+ * print it.
  */
 #ifndef XC_PROVIDERS_ACME_JWS_H
 #define XC_PROVIDERS_ACME_JWS_H
@@ -47,12 +48,9 @@ struct xc_acme_key *xc_acme_key_from_pem(const char *pem, size_t len,
                                          struct xc_error *err);
 
 /* The private key as unencrypted PKCS#8 PEM; caller frees with
- * xc_acme_secret_free.  NULL with err set. */
+ * xc_wipe_free.  NULL with err set. */
 char *xc_acme_key_pem(const struct xc_acme_key *k, size_t *len_out,
                       struct xc_error *err);
-
-/* Zeroes len bytes of p, then frees it.  NULL is a no-op. */
-void xc_acme_secret_free(void *p, size_t len);
 
 void xc_acme_key_free(struct xc_acme_key *k);
 

@@ -37,12 +37,16 @@ static int op_failed(struct xc_error *err, const struct xc_server *s,
 	        r->nresults ? &r->results[r->nresults - 1] : NULL;
 
 	if (r->message)
-		return xc_error_set(err, XC_EPROTO, "server '%s': %s: %s",
-		                    s->name.v, r->category, r->message);
-	return xc_error_set(err, XC_EPROTO, "server '%s': %s failed: %s: %s",
-	                    s->name.v, last ? last->op : "?",
-	                    last ? last->category : "?",
-	                    last && last->message ? last->message : "?");
+		return xc_error_set(err, xc_agent_category_code(r->category),
+		                    "server '%s': %s: %s", s->name.v,
+		                    r->category, r->message);
+	if (!last)
+		return xc_error_set(err, XC_EPROTO, "server '%s': no result",
+		                    s->name.v);
+	return xc_error_set(err, xc_agent_category_code(last->category),
+	                    "server '%s': %s failed: %s: %s", s->name.v,
+	                    last->op, last->category,
+	                    last->message ? last->message : "?");
 }
 
 static void observe_one(struct pool *p, struct xc_server_obs *so)

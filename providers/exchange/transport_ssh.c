@@ -29,6 +29,9 @@
 
 #define STDERR_MAX (64u * 1024)
 #define DEFAULT_TIMEOUT 300
+/* The longest file path given to ssh, and an option carrying one. */
+#define PATH_OPT_MAX 2000
+#define PATH_OPT_SIZE (2 * PATH_OPT_MAX + 64)
 
 struct ssh_transport {
 	struct xc_transport base;
@@ -41,6 +44,29 @@ struct ssh_transport {
 };
 
 static void ssh_close(struct xc_transport *base);
+
+/*
+ * A file path for an ssh option, or NULL with err set (what names the
+ * setting): ssh reads the value as ssh_config does, split at white space
+ * unless in double quotes (file_option), with ${VAR} expanded and no way
+ * to escape it, so a double quote, '${' and an overlong path are refused.
+ */
+static char *option_path(const char *base_dir, const char *path,
+                         const char *what, struct xc_error *err)
+{
+	char *p = xc_transport_path(base_dir, path);
+
+	if (strchr(p, '"') || strstr(p, "${") || strlen(p) > PATH_OPT_MAX) {
+		xc_error_set(err, XC_EINVAL,
+		             "connect: %s '%.200s' holds a double quote or "
+		             "'${', or is longer than %d bytes, which ssh "
+		             "cannot be given",
+		             what, p, PATH_OPT_MAX);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
 
 /*
  * A user name as Windows and OpenSSH take it: letters, digits and . _ - \
@@ -86,24 +112,14 @@ static int ssh_open(struct xc_transport **out, const struct xc_server *server,
 	snprintf(t->port, sizeof(t->port), "%lld",
 	         c->port.set ? c->port.v : 22LL);
 	t->user = xc_xstrdup(c->user.v);
-	if (c->identity.v)
-		t->identity = xc_transport_path(base_dir, c->identity.v);
-	if (c->known_hosts.v) {
-		t->known_hosts = xc_transport_path(base_dir, c->known_hosts.v);
-		/* ssh reads the option's value as ssh_config does: split at
-		 * white space unless in double quotes (build_argv), ${VAR}
-		 * expanded. */
-		if (strchr(t->known_hosts, '"') ||
-		    strstr(t->known_hosts, "${") ||
-		    strlen(t->known_hosts) > 2000) {
-			xc_error_set(err, XC_EINVAL,
-			             "connect: known_hosts '%.200s' holds a "
-			             "double quote or '${', or is longer than "
-			             "2000 bytes, which ssh cannot be given",
-			             t->known_hosts);
-			ssh_close(&t->base);
-			return XC_EINVAL;
-		}
+	if ((c->identity.v &&
+	     !(t->identity = option_path(base_dir, c->identity.v, "identity",
+	                                 err))) ||
+	    (c->known_hosts.v &&
+	     !(t->known_hosts = option_path(base_dir, c->known_hosts.v,
+	                                    "known_hosts", err)))) {
+		ssh_close(&t->base);
+		return XC_EINVAL;
 	}
 	t->timeout = c->timeout.set ? (int)c->timeout.v : DEFAULT_TIMEOUT;
 	*out = &t->base;
@@ -129,9 +145,31 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The argument vector; strings borrowed from t or static. */
+/*
+ * A file option for -o: NAME="PATH", quoted, so that a path with a space
+ * is one file to ssh, with a backslash and '%' doubled (ssh_config's
+ * quoting, and the % tokens ssh expands in file names).  The identity goes
+ * this way too, not as -i: ssh looks for -i's file under the name as given
+ * and then reads the expanded name, so no path with a '%' would work.
+ */
+static void file_option(char out[PATH_OPT_SIZE], const char *name,
+                        const char *path)
+{
+	size_t o = (size_t)snprintf(out, PATH_OPT_SIZE, "%s=\"", name);
+	const char *p;
+
+	for (p = path; *p && o + 3 < PATH_OPT_SIZE; p++) {
+		if (*p == '\\' || *p == '%')
+			out[o++] = *p;
+		out[o++] = *p;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+/* The argument vector; strings borrowed from t, opts or static. */
 static void build_argv(const struct ssh_transport *t, const char *argv[32],
-                       char *kh_opt, size_t kh_size)
+                       char opts[2][PATH_OPT_SIZE])
 {
 	int n = 0;
 
@@ -150,28 +188,16 @@ static void build_argv(const struct ssh_transport *t, const char *argv[32],
 	argv[n++] = "-l";
 	argv[n++] = t->user;
 	if (t->identity) {
-		argv[n++] = "-i";
-		argv[n++] = t->identity;
+		file_option(opts[0], "IdentityFile", t->identity);
+		argv[n++] = "-o";
+		argv[n++] = opts[0];
 		argv[n++] = "-o";
 		argv[n++] = "IdentitiesOnly=yes";
 	}
 	if (t->known_hosts) {
-		/* Quoted, so that a path with a space is one file to ssh;
-		 * a backslash and '%' doubled (ssh_config's quoting, tokens).
-		 */
-		size_t o = 0;
-		const char *p;
-
-		o += (size_t)snprintf(kh_opt, kh_size, "UserKnownHostsFile=\"");
-		for (p = t->known_hosts; *p && o + 3 < kh_size; p++) {
-			if (*p == '\\' || *p == '%')
-				kh_opt[o++] = *p;
-			kh_opt[o++] = *p;
-		}
-		kh_opt[o++] = '"';
-		kh_opt[o] = '\0';
+		file_option(opts[1], "UserKnownHostsFile", t->known_hosts);
 		argv[n++] = "-o";
-		argv[n++] = kh_opt;
+		argv[n++] = opts[1];
 	}
 	argv[n++] = "--";
 	argv[n++] = t->host;
@@ -277,7 +303,7 @@ static int run_ssh(const struct ssh_transport *t, const char *input,
                    int *status, struct xc_error *err)
 {
 	const char *argv[32];
-	char kh_opt[4200];
+	char opts[2][PATH_OPT_SIZE];
 	char **envp;
 	int in[2];
 	int out[2];
@@ -288,7 +314,7 @@ static int run_ssh(const struct ssh_transport *t, const char *input,
 	bool too_big = false;
 	int wst;
 
-	build_argv(t, argv, kh_opt, sizeof(kh_opt));
+	build_argv(t, argv, opts);
 	/*
 	 * Close-on-exec: servers are called from several threads at once, and
 	 * an ssh started by one thread must not inherit the pipes of another's
@@ -438,14 +464,13 @@ static int ssh_call(struct xc_transport *base, const struct xc_request *req,
 	int status = 0;
 	int rc;
 
-	free(json);
+	xc_wipe_free_str(json);
 	xc_buf_init(&outbuf, XC_REPLY_MAX_BYTES);
 	xc_buf_init(&errbuf, STDERR_MAX + 1);
 	rc = run_ssh(t, script, len, &outbuf, &errbuf, &status, err);
 	/* The script carries the request, which may carry a PFX
 	 * password: wipe it. */
-	memset(script, 0, len);
-	free(script);
+	xc_wipe_free(script, len);
 	if (rc == 0 && status == 255)
 		rc = classify(t, status, &errbuf, err);
 	if (rc == 0 && xc_reply_unframe(outbuf.ptr ? outbuf.ptr : "",

@@ -24,6 +24,7 @@
 #include "providers/lab/labint.h"
 #include "state/agentmsg.h"
 #include "state/buf.h"
+#include "state/store.h"
 #include "state/tlsname.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
@@ -54,7 +55,7 @@ static int write_pem_key(struct lab *l, const char *rel,
 
 	xc_buf_init(&b, 0);
 	xc_lab_key_pem(k, &b);
-	rc = lab_write_file(path, b.ptr, b.len, 0600, err);
+	rc = xc_write_file_atomic(path, b.ptr, b.len, 0600, err);
 	xc_buf_release(&b);
 	free(path);
 	return rc;
@@ -72,7 +73,7 @@ static int write_pem_certs(struct lab *l, const char *rel,
 	xc_lab_cert_pem(a, &b);
 	if (b2)
 		xc_lab_cert_pem(b2, &b);
-	rc = lab_write_file(path, b.ptr, b.len, 0644, err);
+	rc = xc_write_file_atomic(path, b.ptr, b.len, 0644, err);
 	xc_buf_release(&b);
 	free(path);
 	return rc;
@@ -155,10 +156,10 @@ static int copy_cert(struct lab *l, const char *from, json_t *to_server,
 		int rc = lab_mkdirs(dir, err);
 
 		if (rc == 0)
-			rc = lab_read_file(src, 1u << 20, &data, &len, err);
+			rc = xc_read_file(src, 1u << 20, &data, &len, err);
 		if (rc == 0)
-			rc = lab_write_file(dst, data, len, i ? 0600 : 0644,
-			                    err);
+			rc = xc_write_file_atomic(dst, data, len,
+			                          i ? 0600 : 0644, err);
 		free(data);
 		free(src);
 		free(dst);
@@ -254,7 +255,7 @@ static void ca_log(const struct lab *l, const char *thumb)
 	int fd;
 
 	xc_error_clear(&e);
-	if (lab_read_file(log, 64u << 20, &text, &tlen, &e) == 0 &&
+	if (xc_read_file(log, 64u << 20, &text, &tlen, &e) == 0 &&
 	    strstr(text, thumb)) {
 		free(text);
 		free(log);
@@ -325,8 +326,8 @@ static int ca_issue(const char *dir, const unsigned char *csr, size_t len,
 		xc_lab_cert_pem(ca[0], &b);
 		*pem_out = xc_buf_detach(&b, NULL);
 		if (store)
-			rc = lab_write_file(store, *pem_out, strlen(*pem_out),
-			                    0644, err);
+			rc = xc_write_file_atomic(store, *pem_out,
+			                          strlen(*pem_out), 0644, err);
 		if (rc == 0) {
 			unsigned char *der;
 			size_t dlen;
@@ -368,7 +369,7 @@ int xc_lab_ca_issue(const char *dir, const unsigned char *csr, size_t len,
 	 * signature. */
 	xc_thumbprint(csr, len, id);
 	path = lab_path(&l, "ca/issued/%s.pem", id);
-	if (lab_read_file(path, 1u << 20, &known, &klen, err) == 0) {
+	if (xc_read_file(path, 1u << 20, &known, &klen, err) == 0) {
 		char thumb[41];
 
 		free(path);
@@ -649,8 +650,8 @@ int xc_lab_init(const char *dir, const struct xc_lab_options *in,
 			        l.doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 			path = lab_path(&l, "lab.json");
-			rc = lab_write_file(path, text, strlen(text), 0644,
-			                    err);
+			rc = xc_write_file_atomic(path, text, strlen(text),
+			                          0644, err);
 			free(path);
 			free(text);
 		}
@@ -658,7 +659,7 @@ int xc_lab_init(const char *dir, const struct xc_lab_options *in,
 	if (rc == 0) {
 		/* lab.lock last: its presence says the lab is complete. */
 		path = lab_path(&l, "lab.lock");
-		rc = lab_write_file(path, "", 0, 0644, err);
+		rc = xc_write_file_atomic(path, "", 0, 0644, err);
 		free(path);
 	}
 	json_decref(l.doc);
@@ -686,7 +687,7 @@ int xc_lab_example_config(const char *dir, const char *labref, char **out,
 	memset(&l, 0, sizeof(l));
 	l.dir = (char *)dir;
 	path = lab_path(&l, "lab.json");
-	if (lab_read_file(path, 64u << 20, &text, &len, err) < 0) {
+	if (xc_read_file(path, 64u << 20, &text, &len, err) < 0) {
 		free(path);
 		return XC_ENOTFOUND;
 	}

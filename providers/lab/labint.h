@@ -32,20 +32,28 @@ int lab_op(struct lab *l, const char *name, json_t *server, const char *op,
 int lab_op_lease(struct lab *l, const json_t *args, json_t **result,
                  struct op_error *e);
 
+/* ---- labdoc.c: the document, its files, the certificate stores ---- */
+
+/* Opens the lab in dir: its lock taken (exclusive when write), lab.json
+ * read and checked.  lab_close in every case, also after a failure. */
+int lab_open(struct lab *l, const char *dir, bool write, struct xc_error *err);
+
+/* Writes lab.json back when it changed (xc_write_file_atomic). */
+int lab_save(struct lab *l, struct xc_error *err);
+
+/* Releases the lock and the document. */
+void lab_close(struct lab *l);
+
 /* DIR/rel, caller frees. */
 char *lab_path(const struct lab *l, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
-/* Writes a file atomically (temporary file, fsync, rename) with mode. */
-int lab_write_file(const char *path, const void *data, size_t len, int mode,
-                   struct xc_error *err);
-
-/* Reads a whole file (at most max bytes); caller frees *out. */
-int lab_read_file(const char *path, size_t max, char **out, size_t *len_out,
-                  struct xc_error *err);
-
 /* Creates dir and its parents (mode 0755). */
 int lab_mkdirs(const char *dir, struct xc_error *err);
+
+/* Appends to path (made with mode, whatever the umask; never through a
+ * link); 0 or XC_EIO. */
+int lab_append_file(const char *path, const void *data, size_t len, int mode);
 
 /* Stores a certificate (leaf, then chain) and its key (or none) in a
  * server's store under the leaf's thumbprint; returns the thumbprint in

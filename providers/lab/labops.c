@@ -5,7 +5,6 @@
  * Exchange refuses, with the same kind of message.
  */
 #include <ctype.h>
-#include <openssl/crypto.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,21 +18,14 @@
 #include "state/buf.h"
 #include "state/guard.h"
 #include "state/dn.h"
+#include "state/secret.h"
+#include "state/store.h"
 #include "state/services.h"
 #include "state/tlsname.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
 
 #define MAX_BLOB (16u * 1024 * 1024)
-
-/* PFX bytes carry a private key: overwrite them before they go. */
-static void wipe_free(void *p, size_t n)
-{
-	if (p) {
-		OPENSSL_cleanse(p, n);
-		free(p);
-	}
-}
 
 static int fail(struct op_error *e, const char *category, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -107,7 +99,7 @@ static char *file_b64(const char *path, struct xc_error *err)
 	size_t len;
 	char *b64;
 
-	if (lab_read_file(path, MAX_BLOB, &data, &len, err) < 0)
+	if (xc_read_file(path, MAX_BLOB, &data, &len, err) < 0)
 		return NULL;
 	b64 = xc_base64_encode((const unsigned char *)data, len);
 	free(data);
@@ -354,13 +346,13 @@ static int op_new_request(struct lab *l, const char *name, json_t *server,
 	free(path);
 	path = lab_path(l, "servers/%s/requests/%s.csr", name, thumb);
 	if (rc == 0)
-		rc = lab_write_file(path, csr, csrlen, 0644, &err);
+		rc = xc_write_file_atomic(path, csr, csrlen, 0644, &err);
 	free(path);
 	xc_buf_init(&pem, 0);
 	xc_lab_key_pem(key, &pem);
 	path = lab_path(l, "servers/%s/requests/%s.key", name, thumb);
 	if (rc == 0)
-		rc = lab_write_file(path, pem.ptr, pem.len, 0600, &err);
+		rc = xc_write_file_atomic(path, pem.ptr, pem.len, 0600, &err);
 	free(path);
 	xc_buf_release(&pem);
 	xc_lab_key_free(key);
@@ -605,7 +597,7 @@ static int op_export_pfx(struct lab *l, const char *name, json_t *server,
 	if (!pfx)
 		return fail_err(e, &err);
 	b64 = xc_base64_encode(pfx, len);
-	wipe_free(pfx, len);
+	xc_wipe_free(pfx, len);
 	*result = json_pack("{s:s}", "pfx", b64);
 	free(b64);
 	return 0;
@@ -639,7 +631,7 @@ static int op_import_pfx(struct lab *l, const char *name, json_t *server,
 		        "import_pfx needs pfx (base64), password and exportable");
 	rc = xc_lab_pkcs12_open(raw, len, password, &key, &cert, &chain,
 	                        &nchain, &err);
-	wipe_free(raw, len);
+	xc_wipe_free(raw, len);
 	if (rc < 0)
 		return fail(e,
 		            rc == XC_EAUTH ? "PermissionDenied"
@@ -927,8 +919,8 @@ static int op_http01(struct lab *l, const char *name, const json_t *args,
 	if (place) {
 		rc = lab_mkdirs(dir, &err);
 		if (rc == 0)
-			rc = lab_write_file(path, content, strlen(content),
-			                    0644, &err);
+			rc = xc_write_file_atomic(path, content,
+			                          strlen(content), 0644, &err);
 		if (rc == 0)
 			*result = json_pack("{s:s}", "path", path);
 	} else {

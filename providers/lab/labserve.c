@@ -26,6 +26,7 @@
 
 #include "providers/lab/labint.h"
 #include "state/buf.h"
+#include "state/store.h"
 #include "state/tlsname.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
@@ -151,7 +152,7 @@ static json_t *read_doc(const char *dir, struct stat *st, struct xc_error *err)
 	xc_buf_printf(&p, "%s/lab.json", dir);
 	if (st && stat(xc_buf_cstr(&p), st) != 0)
 		memset(st, 0, sizeof(*st));
-	rc = lab_read_file(xc_buf_cstr(&p), MAX_DOC, &text, &len, err);
+	rc = xc_read_file(xc_buf_cstr(&p), MAX_DOC, &text, &len, err);
 	xc_buf_release(&p);
 	if (rc < 0)
 		return NULL;
@@ -567,7 +568,7 @@ static char *webroot_file(struct serve *s, const char *name, const char *path,
 	xc_buf_init(&p, 0);
 	xc_buf_printf(&p, "%s/servers/%s/webroot%s", s->dir, name, path);
 	if (lstat(xc_buf_cstr(&p), &st) == 0 && S_ISREG(st.st_mode) &&
-	    lab_read_file(xc_buf_cstr(&p), MAX_FILE, &data, len, &err) < 0)
+	    xc_read_file(xc_buf_cstr(&p), MAX_FILE, &data, len, &err) < 0)
 		data = NULL;
 	xc_buf_release(&p);
 	return data;
@@ -1081,7 +1082,8 @@ int xc_lab_serve(const char *dir, const struct xc_lab_serve_opts *o,
 		char pid[32];
 		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 
-		rc = lab_write_file(o->pidfile, pid, (size_t)n, 0644, err);
+		rc = xc_write_file_atomic(o->pidfile, pid, (size_t)n, 0644,
+		                          err);
 		if (rc < 0)
 			goto stop;
 	}

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 
 #include "providers/lb/lbint.h"
 #include "state/buf.h"
+#include "state/secret.h"
 #include "state/xalloc.h"
 
 #define CLI_IDLE_MS 5000
@@ -488,8 +488,7 @@ static void buf_reserve(struct xc_buf *b, size_t need)
 
 static void buf_wipe(struct xc_buf *b)
 {
-	if (b->ptr)
-		OPENSSL_cleanse(b->ptr, b->cap);
+	xc_wipe(b->ptr, b->cap);
 	xc_buf_release(b);
 }
 
@@ -611,8 +610,7 @@ static int update(const struct xc_lb *lb, const char *chain_pem,
 	xc_buf_init(&oldpem, XC_LB_PEM_MAX * 2);
 	buf_reserve(&oldpem, oldlen + 2);
 	add_pem_lines(&oldpem, old);
-	OPENSSL_cleanse(old, oldlen);
-	free(old);
+	xc_wipe_free(old, oldlen);
 
 	rc = set_commit(h, arg, xc_buf_cstr(&pem), err);
 	if (rc < 0)
@@ -668,9 +666,18 @@ static int hap_update(const struct xc_lb *lb, const char *sni,
 	return rc;
 }
 
+/* Where it looks: the certificate file the runtime API is asked about. */
+static void hap_describe(const struct xc_lb *lb, const char *sni, char *out,
+                         size_t size)
+{
+	(void)sni;
+	snprintf(out, size, "%s", lb->haproxy->certificate.v);
+}
+
 const struct xc_lb_driver xc_lb_haproxy = {
         .kind = "haproxy",
         .is = is_haproxy,
+        .describe = hap_describe,
         .served = hap_served,
         .update = hap_update,
 };

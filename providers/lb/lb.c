@@ -40,17 +40,34 @@ const struct xc_lb_driver *xc_lb_driver_of(const struct xc_lb *lb)
 	return NULL;
 }
 
+const char *xc_lb_kind_of(const struct xc_lb *lb)
+{
+	const struct xc_lb_driver *d = xc_lb_driver_of(lb);
+
+	return d ? d->kind : "";
+}
+
 static const struct xc_lb_driver *need_driver(const struct xc_lb *lb,
                                               struct xc_error *err)
 {
 	const struct xc_lb_driver *d = xc_lb_driver_of(lb);
+	char known[200];
+	size_t used = 0;
+	size_t i;
 
-	if (!d)
-		xc_error_set(err, XC_EINVAL,
-		             "load balancer '%s': no driver knows its kind "
-		             "(haproxy and nginx are known)",
-		             lb->name.v ? lb->name.v : "?");
-	return d;
+	if (d)
+		return d;
+	known[0] = '\0';
+	for (i = 0;
+	     i < sizeof(drivers) / sizeof(drivers[0]) && used < sizeof(known);
+	     i++)
+		used += (size_t)snprintf(known + used, sizeof(known) - used,
+		                         "%s%s", i ? ", " : "",
+		                         drivers[i]->kind);
+	xc_error_set(err, XC_EINVAL,
+	             "load balancer '%s': no driver knows its kind (known: %s)",
+	             lb->name.v ? lb->name.v : "?", known);
+	return NULL;
 }
 
 int xc_lb_served(const struct xc_lb *lb, const char *sni, char *thumb,
@@ -122,8 +139,7 @@ static int read_whole(const char *path, char **out, size_t *len_out, int *mode,
 		if (n < 0) {
 			e = errno;
 			close(fd);
-			OPENSSL_cleanse(p, len);
-			free(p);
+			xc_wipe_free(p, len);
 			return xc_error_set(err, XC_EIO, "cannot read '%s': %s",
 			                    path, strerror(e));
 		}
@@ -150,14 +166,6 @@ int xc_lb_read_old(const char *path, char **out, size_t *len, int *mode,
                    struct xc_error *err)
 {
 	return read_whole(path, out, len, mode, err);
-}
-
-void xc_lb_pem_free(char *pem)
-{
-	if (!pem)
-		return;
-	OPENSSL_cleanse(pem, strlen(pem));
-	free(pem);
 }
 
 int xc_lb_leaf(const char *chain_pem, char thumb[41], char *dns, size_t size,

@@ -39,6 +39,10 @@ struct xc_lb_driver {
 	const char *kind; /* "haproxy": the key under the load balancer */
 	/* Whether lb's settings are this kind's. */
 	int (*is)(const struct xc_lb *lb);
+	/* Where the driver looks, in words for the reader (a file, an
+	 * address and SNI), in out (size bytes). */
+	void (*describe)(const struct xc_lb *lb, const char *sni, char *out,
+	                 size_t size);
 	/*
 	 * The thumbprint of the leaf lb serves now (thumb, 41 bytes).  sni is
 	 * the certificate's first domain, for drivers that must look by a
@@ -61,6 +65,9 @@ struct xc_lb_driver {
 /* The driver for lb, or NULL when no driver knows it. */
 const struct xc_lb_driver *xc_lb_driver_of(const struct xc_lb *lb);
 
+/* The kind of lb ("haproxy", "nginx"), or "" when no driver knows it. */
+const char *xc_lb_kind_of(const struct xc_lb *lb);
+
 /* Convenience: the driver's served/update, with an error naming lb when
  * it has no driver. */
 int xc_lb_served(const struct xc_lb *lb, const char *sni, char *thumb,
@@ -76,13 +83,10 @@ int xc_lb_update(const struct xc_lb *lb, const char *sni, const char *chain_pem,
  * Reads a PEM file (a chain or a key) whole, at most XC_LB_PEM_MAX bytes,
  * into one allocation, so that a key leaves no stray copies behind in
  * freed memory.  0 with *out (NUL-terminated; caller frees with
- * xc_lb_pem_free), or XC_ENOTFOUND, XC_ENOMEM or XC_EIO with err naming
+ * xc_wipe_free_str), or XC_ENOTFOUND, XC_ENOMEM or XC_EIO with err naming
  * the file (never its contents).
  */
 int xc_lb_read_pem(const char *path, char **out, struct xc_error *err);
-
-/* Overwrites pem (a key) with zeros, then frees it; NULL is a no-op. */
-void xc_lb_pem_free(char *pem);
 
 /*
  * The first certificate of chain_pem, the leaf: its thumbprint (41 bytes)

@@ -25,6 +25,7 @@
 #include "providers/lb/lbint.h"
 #include "providers/probe/probe.h"
 #include "state/buf.h"
+#include "state/secret.h"
 
 #define RUN_TIMEOUT_MS 30000
 #define PROBE_TIMEOUT_MS 5000
@@ -154,7 +155,7 @@ static int keep_old(struct old_file *f, const char *path, struct xc_error *err)
 
 static void drop_old(struct old_file *f)
 {
-	xc_lb_pem_free(f->data);
+	xc_wipe_free_str(f->data);
 	f->data = NULL;
 }
 
@@ -416,9 +417,18 @@ static int ngx_update(const struct xc_lb *lb, const char *sni,
 	return rc;
 }
 
+/* Where it looks: the address handshaken with, and the SNI sent. */
+static void ngx_describe(const struct xc_lb *lb, const char *sni, char *out,
+                         size_t size)
+{
+	snprintf(out, size, "%s%s%s", lb->nginx->address.v, sni ? " SNI " : "",
+	         sni ? sni : "");
+}
+
 const struct xc_lb_driver xc_lb_nginx = {
         .kind = "nginx",
         .is = is_nginx,
+        .describe = ngx_describe,
         .served = ngx_served,
         .update = ngx_update,
 };

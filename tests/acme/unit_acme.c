@@ -35,6 +35,7 @@
 #include "providers/acme/http01.h"
 #include "providers/acme/jws.h"
 #include "providers/acme/problem.h"
+#include "state/secret.h"
 
 /* A P-256 key made once with openssl genpkey, for fixed expectations
  * (x, y and the thumbprint computed separately with python3's hashlib). */
@@ -497,7 +498,7 @@ static void test_key_pem_roundtrip(void **state)
 	k2 = xc_acme_key_from_pem(pem, len, "the key", &err);
 	assert_non_null(k2);
 	assert_int_equal(xc_acme_key_type(k2), XC_ACME_KEY_RSA2048);
-	xc_acme_secret_free(pem, len);
+	xc_wipe_free(pem, len);
 	xc_acme_key_free(k2);
 	xc_acme_key_free(k);
 	assert_null(xc_acme_key_from_pem("junk", 4, "state/x.key", &err));

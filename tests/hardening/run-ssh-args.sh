@@ -38,6 +38,14 @@ if [ $? -eq 0 ] && grep -qxF "UserKnownHostsFile=\"$tmp/kh dir/known hosts\"" ss
 else
     bad "a known_hosts path with a space: $(grep UserKnown ssh.args 2>/dev/null)"
 fi
+# An identity path's '%' doubled (ssh expands % tokens in it), quoted.
+run svc "'$tmp/kh dir/known hosts'
+      identity: '$tmp/id %h/key'"
+if [ $? -eq 0 ] && grep -qxF "IdentityFile=\"$tmp/id %%h/key\"" ssh.args; then
+    ok "an identity path with '%': the '%' doubled, one quoted value"
+else
+    bad "an identity path with '%': $(grep Identity ssh.args 2>/dev/null)"
+fi
 run svc "'$tmp/kh\"dir/kh'"
 if [ $? -eq 1 ] && grep -q "known_hosts '$tmp/kh\"dir/kh' holds a double quote" err && [ ! -e ssh.args ]; then
     ok "a known_hosts path with a double quote: refused"

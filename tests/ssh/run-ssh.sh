@@ -130,6 +130,21 @@ if "$excert" -C "$tmp/org" -c space.yaml observe >/dev/null 2>"$tmp/err"; then o
     bad "known_hosts with a space in its path: $(cat "$tmp/err")"
 fi
 
+# An identity whose path holds '%' and a space: ssh expands % tokens in
+# file names, so excert doubles the '%' (IdentityFile="PATH"); given as is
+# (or to -i) ssh fails or looks for another file.
+mkdir "$tmp/id %h dir"
+cp "$tmp/client_key" "$tmp/id %h dir/key"
+{
+    echo "version: 1"
+    echo "organization: contoso"
+    echo "servers:"
+    server MS01 "transport: ssh, host: 127.0.0.1, port: $port, user: $user, identity: '../id %h dir/key', known_hosts: ../known_hosts, timeout: 30s"
+} >"$tmp/org/pct.yaml"
+if "$excert" -C "$tmp/org" -c pct.yaml observe >/dev/null 2>"$tmp/err"; then ok; else
+    bad "identity with '%' in its path: $(cat "$tmp/err")"
+fi
+
 # Errors, each naming the server and what failed.
 expect_err() { # DESCRIPTION YAML-FIELDS PATTERN
     {

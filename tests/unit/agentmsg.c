@@ -100,6 +100,57 @@ static void test_no_block(void **state)
 	assert_non_null(strstr(err.msg, "no reply from the agent"));
 }
 
+/* A failed operation's category becomes the error's code through one
+ * table; a message that merely names a category does not (the runner used
+ * to take any message saying ResourceExists for "already there"). */
+static void test_category_codes(void **state)
+{
+	static const struct {
+		const char *category;
+		const char *message;
+		int code;
+	} cases[] = {
+	        {"ResourceExists", "certificate already there", XC_EEXISTS},
+	        {"ObjectNotFound", "no certificate", XC_ENOTFOUND},
+	        {"PermissionDenied", "denied", XC_EAUTH},
+	        {"InvalidArgument", "bad thumbprint", XC_EINVAL},
+	        {"ProtocolError", "bad request", XC_EPROTO},
+	        {"InvalidOperation", "ResourceExists elsewhere", XC_ERR},
+	        {"NotSpecified", "x", XC_ERR},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xc_request *req = observe_request();
+		char doc[512];
+		struct xc_reply r;
+		struct xc_error err;
+		char *json = xc_request_json(req);
+		const char *p = strstr(json, "\"id\":\"");
+
+		assert_non_null(p);
+		p += 6;
+		snprintf(doc, sizeof(doc),
+		         "{\"protocol\":1,\"server\":\"MS01\",\"agent\":\"x\","
+		         "\"results\":[{\"id\":\"%.*s\",\"op\":\"observe\","
+		         "\"ok\":false,\"error\":{\"category\":\"%s\","
+		         "\"message\":\"%s\"}}]}",
+		         (int)strcspn(p, "\""), p, cases[i].category,
+		         cases[i].message);
+		free(json);
+		assert_int_equal(
+		        xc_reply_parse(&r, doc, strlen(doc), req, &err), 0);
+		assert_null(xc_reply_last_ok(&r, "MS01", &err));
+		assert_int_equal(err.code, cases[i].code);
+		assert_int_equal(xc_agent_category_code(cases[i].category),
+		                 cases[i].code);
+		xc_reply_release(&r);
+		xc_request_free(req);
+	}
+	assert_int_equal(xc_agent_category_code(NULL), XC_ERR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +158,7 @@ int main(void)
 	        cmocka_unit_test(test_one_block_amid_noise),
 	        cmocka_unit_test(test_two_blocks_refused),
 	        cmocka_unit_test(test_no_block),
+	        cmocka_unit_test(test_category_codes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,11 +133,13 @@ static void test_defaults(void **state)
 	assert_string_equal(is->name.v, "labca");
 	assert_int_equal(is->name.loc.line, 15);
 	assert_int_equal(is->name.loc.col, 3);
-	assert_string_equal(xc_issuer_kind(is), "lab");
+	assert_non_null(is->lab);
+	assert_null(is->acme);
+	assert_null(is->manual);
 	assert_string_equal(is->lab->path.v, "ca");
 	assert_null(xc_config_issuer(cfg, "LabCA"));
 	assert_non_null(xc_config_lb(cfg, "lb1"));
-	assert_string_equal(xc_lb_kind(xc_config_lb(cfg, "lb1")), "haproxy");
+	assert_non_null(xc_config_lb(cfg, "lb1")->haproxy);
 	assert_null(xc_config_lb(cfg, "lb2"));
 
 	/* The certificate and the loader's defaults. */
