@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_completion.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
 
@@ -162,6 +163,19 @@ const struct xc_cmd xc_commands[] = {
          "with the certificate IIS binds on 443, SMTP with STARTTLS and its SMTP\n"
          "certificate, plain HTTP from its webroot (http-01); it follows changes\n"
          "to the lab without a restart and stops on SIGTERM."},
+        {"completion", xc_cmd_completion, no_opts, "bash|zsh|fish",
+         "print a shell completion script (bash, zsh or fish)",
+         "Prints a completion script for bash, zsh or fish, made from excert's\n"
+         "own command and option tables: commands, options, the fixed values of\n"
+         "options (formats, key types, TSIG algorithms), files and directories,\n"
+         "and the certificate, server and load balancer names of excert.yaml (the\n"
+         "-C, -c and --ref on the command line are honoured). Packages install\n"
+         "them; by hand: source <(excert completion bash) in ~/.bashrc,\n"
+         "excert completion zsh > ~/.zfunc/_excert (a directory in fpath), or\n"
+         "excert completion fish > ~/.config/fish/completions/excert.fish.\n"
+         "excert completion names certificates|servers|load-balancers prints\n"
+         "those names of excert.yaml, one a line, for the scripts.\n"
+         "Exit status: 0, 64 a bad command line, 65 an invalid excert.yaml."},
         {"help", xc_cmd_help, no_opts, "[COMMAND]", "show help for a command",
          "Shows the general usage, or the help of COMMAND."},
         {NULL, NULL, NULL, NULL, NULL, NULL},

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <ldns/ldns.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,7 +413,7 @@ const char *xc_providers_lib_versions(void)
 	if (buf[0])
 		return buf;
 	git_libgit2_version(&major, &minor, &rev);
-	snprintf(buf, sizeof(buf), "libgit2 %d.%d.%d, %s", major, minor, rev,
-	         curl_version());
+	snprintf(buf, sizeof(buf), "libgit2 %d.%d.%d, ldns %s, %s", major,
+	         minor, rev, ldns_version(), curl_version());
 	return buf;
 }

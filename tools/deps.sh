@@ -1,18 +1,41 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Installs what excert needs to build and test, from Debian 12's packages.
-# Runs apt-get as root, or through sudo.
+# Installs what excert needs, from Debian 12's packages.  Runs apt-get as
+# root, or through sudo.
+#   sh tools/deps.sh --build   building and running excert only: the
+#                              compiler, CMake, pkg-config, git, the libraries
+#                              excert links (libyaml, OpenSSL, libcurl, libgit2,
+#                              jansson, ldns) and scdoc for the man pages
+#   sh tools/deps.sh           all of that, and what the tests need: cmocka,
+#                              clang, valgrind, Python, tree-sitter and npm
+#                              (the PowerShell grammar), the servers the tests
+#                              run on 127.0.0.1 (sshd, Pebble, BIND, Postfix,
+#                              HAProxy, NGINX), and what the package test
+#                              needs (debhelper, lintian, debootstrap)
 set -eu
+mode=full
+case ${1:-} in
+--build) mode=build ;;
+"" | --full) ;;
+*)
+    echo "usage: sh tools/deps.sh [--build]" >&2
+    exit 64
+    ;;
+esac
 pkgs="build-essential cmake pkg-config git ca-certificates
   libyaml-dev libssl-dev libcurl4-openssl-dev libgit2-dev libjansson-dev
-  libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14 valgrind
-  python3 python3-jsonschema python3-yaml libtree-sitter-dev
-  openssh-server openssh-client pebble libldns-dev bind9 bind9-dnsutils
+  libldns-dev scdoc"
+if [ "$mode" = full ]; then
+    pkgs="$pkgs libcmocka-dev clang-14 libclang-rt-14-dev clang-format-14
+  valgrind python3 python3-jsonschema python3-yaml libtree-sitter-dev
+  openssh-server openssh-client pebble bind9 bind9-dnsutils
   postfix ssl-cert-check testssl.sh haproxy nginx socat curl
-  python3-cryptography bsdutils"
-# npm fetches the PowerShell grammar for the agent's syntax test; a machine
-# that already has node and npm (from elsewhere) keeps them.
-command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+  python3-cryptography bsdutils
+  debhelper dpkg-dev fakeroot lintian debootstrap bash man-db"
+    # npm fetches the PowerShell grammar for the agent's syntax test; a
+    # machine that already has node and npm (from elsewhere) keeps them.
+    command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+fi
 if [ "$(id -u)" -eq 0 ]; then
     sudo=""
 else

@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Everything CI runs: install, build with warnings as errors, check the
-# format and the source rules, run the whole suite, run it again under
-# ASan+UBSan, run the unit tests and the loader corpus under valgrind, and
-# fuzz the loader for a while with libFuzzer.  Ends with "N passed, N failed".
+# Everything CI runs: install, build the tests (XC_TESTS) with warnings as
+# errors, check the format and the source rules, run the whole suite, build
+# the Debian package and install it into a fresh Debian 12 root (once,
+# label package), run the suite again under ASan+UBSan, run the unit tests
+# and the loader corpus under valgrind, and fuzz the loader for a while
+# with libFuzzer.  Ends with "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -40,7 +42,7 @@ step "dependencies"
 sh tools/deps.sh || exit 1
 
 step "build (gcc, warnings as errors)"
-cmake -S . -B build -DXC_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+cmake -S . -B build -DXC_TESTS=ON -DXC_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
     cmake --build build -j"$jobs" >build.log 2>&1
 rc=$?
 [ $rc -eq 0 ] || { cat build.log; rm -f build.log; exit 1; }
@@ -55,11 +57,18 @@ sh tools/checksrc.sh
 result checksrc $?
 
 step "tests"
-ctest --test-dir build --output-on-failure --output-junit junit.xml -j"$jobs"
+# The Debian package test (label package) runs once, below.
+ctest --test-dir build --output-on-failure --output-junit junit.xml -j"$jobs" \
+    -LE package
 count_junit build/junit.xml
 
+step "the Debian package: built, lintian, installed into a fresh Debian 12 root"
+ctest --test-dir build --output-on-failure --output-junit junit-package.xml \
+    -L package
+count_junit build/junit-package.xml
+
 step "tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -DXC_WERROR=ON -DXC_SANITIZE=ON \
+cmake -S . -B build-asan -DXC_TESTS=ON -DXC_WERROR=ON -DXC_SANITIZE=ON \
     -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
     cmake --build build-asan -j"$jobs" >build.log 2>&1
 rc=$?
@@ -72,7 +81,7 @@ else
     LSAN_OPTIONS=suppressions=$top/tests/lsan.supp \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 XC_LEASE_TRIALS=5 \
         ctest --test-dir build-asan --output-on-failure \
-        --output-junit junit.xml -j"$jobs"
+        --output-junit junit.xml -j"$jobs" -LE package
     count_junit build-asan/junit.xml
 fi
 rm -f build.log
@@ -121,7 +130,7 @@ fuzz() {
 
 if [ "$fuzz_seconds" -gt 0 ]; then
     step "fuzz the loader and the reply parser, ${fuzz_seconds}s each (libFuzzer, clang-14)"
-    CC=clang-14 cmake -S . -B build-fuzz -DXC_FUZZ=ON \
+    CC=clang-14 cmake -S . -B build-fuzz -DXC_TESTS=ON -DXC_FUZZ=ON \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
         cmake --build build-fuzz -j"$jobs" --target fuzz_config fuzz_reply \
             >build.log 2>&1

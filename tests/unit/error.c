@@ -33,7 +33,7 @@ static void test_prefix_cuts_context(void **state)
 
 	(void)state;
 	memset(cause, 'c', 400);
-	strcpy(cause + 400, "ROOT");
+	memcpy(cause + 400, "ROOT", sizeof("ROOT"));
 	memset(ctx, 'x', sizeof(ctx) - 1);
 	ctx[sizeof(ctx) - 1] = '\0';
 	xc_error_set(&err, XC_EIO, "%s", cause);

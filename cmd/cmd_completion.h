@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* excert completion: shell completion from the command and option tables. */
+#ifndef XC_CMD_CMD_COMPLETION_H
+#define XC_CMD_CMD_COMPLETION_H
+
+#include "cmd/cmd.h"
+
+/* excert completion bash|zsh|fish, or names certificates|servers|
+ * load-balancers (what the scripts ask for while completing). */
+int xc_cmd_completion(struct xc_ctx *ctx, int argc, char **argv);
+
+#endif
