@@ -12,6 +12,7 @@
 #include "providers/exchange/observe.h"
 #include "providers/probe/served.h"
 #include "reconcile/match.h"
+#include "state/clock.h"
 #include "state/buf.h"
 #include "state/config.h"
 #include "state/store.h"
@@ -71,14 +72,6 @@ int xc_session_load(struct xc_ctx *ctx, struct xc_session *s)
 {
 	memset(s, 0, sizeof(*s));
 	return xc_cmd_load_config(ctx, &s->cfg, &s->base, &s->src);
-}
-
-static double mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* The observation file at path, in place of observing. */
@@ -206,7 +199,7 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 	size_t i;
 
 	xc_error_clear(&err);
-	t0 = mono();
+	t0 = xc_clock_seconds();
 	if (a->observation) {
 		if (load_observation(s, a->observation, &err) < 0) {
 			xc_out_err(&err);
@@ -226,7 +219,7 @@ int xc_session_plan(struct xc_session *s, const struct xc_plan_args *a,
 		xc_observe_served(&s->obs, s->cfg);
 		keep_observation(s, store);
 	}
-	s->observe_seconds = mono() - t0;
+	s->observe_seconds = xc_clock_seconds() - t0;
 	for (i = 0; i < s->obs.nservers; i++)
 		if (!s->obs.servers[i].ok)
 			xc_out_err(&s->obs.servers[i].err);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The state store: a private directory, its lock, atomic files, a journal. */
+#include "state/clock.h"
 #include "state/store.h"
 
 #include <errno.h>
@@ -781,14 +782,6 @@ static int locked_error(const struct xc_store *s, const struct holder *h,
 	        or_else(h->since, "an unknown time"), after);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Tries flock on fd until deadline (monotonic ms).  Returns 0 when held, 1
  * when still held by another at the deadline, -1 with errno on failure.
@@ -797,7 +790,6 @@ static int lock_poll(int fd, long long deadline)
 {
 	for (;;) {
 		long long left;
-		struct timespec ts;
 
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
@@ -805,14 +797,10 @@ static int lock_poll(int fd, long long deadline)
 			continue;
 		if (errno != EWOULDBLOCK && errno != EAGAIN)
 			return -1;
-		left = deadline - now_ms();
+		left = deadline - xc_clock_ms();
 		if (left <= 0)
 			return 1;
-		if (left > POLL_MS)
-			left = POLL_MS;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1000000);
-		nanosleep(&ts, NULL);
+		xc_sleep_ms(left > POLL_MS ? POLL_MS : left, NULL);
 	}
 }
 
@@ -878,7 +866,7 @@ int xc_store_lock(struct xc_store *s, const char *command, int wait_seconds,
 		        s->dir);
 	if (wait_seconds < 0)
 		wait_seconds = 0;
-	deadline = now_ms() + (long long)wait_seconds * 1000;
+	deadline = xc_clock_ms() + (long long)wait_seconds * 1000;
 	for (tries = 0;; tries++) {
 		int rc;
 

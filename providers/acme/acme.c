@@ -10,6 +10,7 @@
 
 #include "providers/acme/jws.h"
 #include "providers/acme/problem.h"
+#include "state/clock.h"
 #include "state/buf.h"
 #include "state/secret.h"
 #include "state/x509.h"
@@ -40,23 +41,6 @@ struct xc_acme {
 	char nonce[256];
 	unsigned badnonce;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR &&
-	       !xc_acme_interrupted())
-		;
-}
 
 static void progress(const struct xc_acme *a, const char *fmt, const char *s)
 {
@@ -710,14 +694,15 @@ long long xc_acme_poll_delay(const char *retry_after, long long now,
 static int poll_wait(const struct xc_acme_resp *r, long long *backoff,
                      long long deadline, const char *what, struct xc_error *err)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - xc_clock_ms();
 
 	if (left <= 0)
 		return xc_error_set(err, XC_ETIMEOUT,
 		                    "%s: still not done after %lld s", what,
 		                    XC_ACME_POLL_DEADLINE_MS / 1000);
-	sleep_ms(xc_acme_poll_delay(r->retry_after, (long long)time(NULL),
-	                            backoff, left));
+	xc_sleep_ms(xc_acme_poll_delay(r->retry_after, (long long)time(NULL),
+	                               backoff, left),
+	            xc_acme_interrupted);
 	if (xc_acme_interrupted())
 		return xc_error_set(err, XC_ERR, "%s: interrupted", what);
 	return 0;
@@ -726,7 +711,7 @@ static int poll_wait(const struct xc_acme_resp *r, long long *backoff,
 int xc_acme_order_wait(struct xc_acme *a, struct xc_acme_order *o,
                        struct xc_error *err)
 {
-	long long deadline = now_ms() + XC_ACME_POLL_DEADLINE_MS;
+	long long deadline = xc_clock_ms() + XC_ACME_POLL_DEADLINE_MS;
 	long long backoff = XC_ACME_POLL_FIRST_MS;
 	struct xc_acme_resp r;
 	char what[2100];
@@ -938,7 +923,7 @@ int xc_acme_challenge_respond(struct xc_acme *a, const char *url,
 int xc_acme_authz_wait(struct xc_acme *a, struct xc_acme_authz *z,
                        struct xc_error *err)
 {
-	long long deadline = now_ms() + XC_ACME_POLL_DEADLINE_MS;
+	long long deadline = xc_clock_ms() + XC_ACME_POLL_DEADLINE_MS;
 	long long backoff = XC_ACME_POLL_FIRST_MS;
 	struct xc_acme_resp r;
 	char what[2100];

@@ -52,7 +52,7 @@ void xc_acme_interrupt(void)
 	interrupted = 1;
 }
 
-int xc_acme_interrupted(void)
+bool xc_acme_interrupted(void)
 {
 	return interrupted != 0;
 }

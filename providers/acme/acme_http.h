@@ -15,6 +15,7 @@
 #ifndef XC_PROVIDERS_ACME_ACME_HTTP_H
 #define XC_PROVIDERS_ACME_ACME_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "state/buf.h"
@@ -98,6 +99,6 @@ int xc_acme_retry_after(const char *value, long long now, long long *seconds);
 void xc_acme_interrupt(void);
 
 /* Whether xc_acme_interrupt was called. */
-int xc_acme_interrupted(void);
+bool xc_acme_interrupted(void);
 
 #endif

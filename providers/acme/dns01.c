@@ -17,6 +17,7 @@
 
 #include "providers/acme/acme_http.h"
 #include "providers/acme/jws.h"
+#include "state/clock.h"
 #include "state/secret.h"
 #include "state/xalloc.h"
 
@@ -83,23 +84,6 @@ static void say(const struct xc_dns01 *d, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', d->log);
 	fflush(d->log);
-}
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR &&
-	       !xc_acme_interrupted())
-		;
 }
 
 /* A copy without a final dot, lower-cased. */
@@ -732,7 +716,7 @@ static int served(struct xc_dns01 *d, const struct srv *to, const struct rec *r,
 int xc_dns01_publish(struct xc_dns01 *d, long long timeout_ms,
                      struct xc_error *err)
 {
-	long long deadline = mono_ms() + timeout_ms;
+	long long deadline = xc_clock_ms() + timeout_ms;
 	long long backoff = 20;
 	size_t i;
 	int rc;
@@ -785,13 +769,13 @@ int xc_dns01_publish(struct xc_dns01 *d, long long timeout_ms,
 				    d->nsecondaries == 1 ? "y" : "ies");
 			return 0;
 		}
-		if (mono_ms() + backoff > deadline)
+		if (xc_clock_ms() + backoff > deadline)
 			return xc_error_set(
 			        err, XC_ETIMEOUT,
 			        "dns-01: the %sDNS server %s still does not serve the TXT record of %s (and %zu more) %lld s after the update",
 			        at == &d->primary ? "" : "secondary ",
 			        at->label, one, missing - 1, timeout_ms / 1000);
-		sleep_ms(backoff);
+		xc_sleep_ms(backoff, xc_acme_interrupted);
 		if (xc_acme_interrupted())
 			return xc_error_set(
 			        err, XC_ERR,

@@ -18,6 +18,7 @@
 #include "providers/acme/dns01.h"
 #include "providers/acme/http01.h"
 #include "providers/acme/order.h"
+#include "state/clock.h"
 #include "state/buf.h"
 #include "state/secret.h"
 #include "state/store.h"
@@ -229,23 +230,15 @@ static int key_start(struct run *r, struct xc_error *err)
 	return r->key ? 0 : (*err = r->keygen_err, err->code);
 }
 
-static double ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static void key_join(struct run *r)
 {
-	double t0 = ms_now();
+	double t0 = (xc_clock_seconds() * 1e3);
 
 	if (!r->keygen_running)
 		return;
 	pthread_join(r->keygen, NULL);
 	r->keygen_running = false;
-	r->key_wait_ms = ms_now() - t0;
+	r->key_wait_ms = (xc_clock_seconds() * 1e3) - t0;
 }
 
 /* The key, ready to sign the request: a new one is saved first, so that a

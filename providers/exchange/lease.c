@@ -13,6 +13,7 @@
 
 #include "providers/exchange/transport.h"
 #include "state/agentmsg.h"
+#include "state/clock.h"
 #include "state/store.h"
 #include "state/xalloc.h"
 
@@ -308,12 +309,9 @@ int xc_lease_take(struct xc_lease **out, const struct xc_config *cfg,
 			/* A little jitter, so that waiters do not ask in
 			 * step. */
 			unsigned char j = 0;
-			struct timespec ts;
 
 			RAND_bytes(&j, 1);
-			ts.tv_sec = POLL_SECONDS;
-			ts.tv_nsec = (long)(j % 100) * 10000000L;
-			nanosleep(&ts, NULL);
+			xc_sleep_ms(POLL_SECONDS * 1000 + (j % 100) * 10, NULL);
 		}
 	}
 	keep_token(l);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "providers/exchange/transport.h"
+#include "state/clock.h"
 #include "state/agentmsg.h"
 #include "state/services.h"
 #include "state/xalloc.h"
@@ -20,14 +21,6 @@ struct pool {
 	pthread_mutex_t lock;
 	size_t next;
 };
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The failure of an operation, as one error naming the server. */
 static int op_failed(struct xc_error *err, const struct xc_server *s,
@@ -56,7 +49,7 @@ static void observe_one(struct pool *p, struct xc_server_obs *so)
 	struct xc_request *req = xc_request_new(s->name.v);
 	struct xc_reply reply;
 	bool with_org = s == p->org_from;
-	double t0 = now_seconds();
+	double t0 = xc_clock_seconds();
 
 	memset(&reply, 0, sizeof(reply));
 	xc_request_observe(req);
@@ -98,7 +91,7 @@ static void observe_one(struct pool *p, struct xc_server_obs *so)
 out:
 	if (with_org && !p->o->org_ok && !p->o->org_err.msg[0])
 		p->o->org_err = so->err;
-	so->seconds = now_seconds() - t0;
+	so->seconds = xc_clock_seconds() - t0;
 	xc_reply_release(&reply);
 	xc_request_free(req);
 	xc_transport_close(t);

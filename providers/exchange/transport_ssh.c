@@ -23,6 +23,7 @@
 
 #include "providers/exchange/agent_request.h"
 #include "providers/exchange/transport.h"
+#include "state/clock.h"
 #include "state/buf.h"
 #include "state/secret.h"
 #include "state/xalloc.h"
@@ -135,14 +136,6 @@ static void ssh_close(struct xc_transport *base)
 	free(t->identity);
 	free(t->known_hosts);
 	free(t);
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /*
@@ -310,7 +303,7 @@ static int run_ssh(const struct ssh_transport *t, const char *input,
 	int er[2];
 	pid_t pid;
 	size_t written = 0;
-	double deadline = now_mono() + t->timeout;
+	double deadline = xc_clock_seconds() + t->timeout;
 	bool too_big = false;
 	int wst;
 
@@ -362,7 +355,7 @@ static int run_ssh(const struct ssh_transport *t, const char *input,
 	for (;;) {
 		struct pollfd p[3];
 		int np = 0;
-		int left = (int)((deadline - now_mono()) * 1000);
+		int left = (int)((deadline - xc_clock_seconds()) * 1000);
 		int i;
 
 		if (out[0] >= 0)

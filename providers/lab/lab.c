@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "providers/lab/labint.h"
+#include "state/clock.h"
 #include "state/buf.h"
 #include "state/xalloc.h"
 
@@ -57,18 +58,6 @@ static json_t *top_error(const char *server, const char *category,
 	                 "server", server ? server : "", "agent",
 	                 "excert-lab 1", "results", "error", "category",
 	                 category, "message", message);
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* One line per call in DIR/calls.log (server and operations), appended in
@@ -137,7 +126,7 @@ int xc_lab_call(const char *dir, const char *as, const char *request,
 		        json_object_get(l.doc, "latency_ms"));
 
 		lab_close(&l);
-		sleep_ms(latency);
+		xc_sleep_ms(latency, NULL);
 		rc = lab_open(&l, dir, !read_only(ops), err);
 	}
 	if (rc < 0) {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "providers/lb/lbint.h"
+#include "state/clock.h"
 #include "state/buf.h"
 #include "state/secret.h"
 #include "state/xalloc.h"
@@ -42,7 +43,7 @@ static int wait_fd(int fd, short events, long long deadline)
 {
 	for (;;) {
 		struct pollfd p = {fd, events, 0};
-		long long left = deadline - xc_lb_now_ms();
+		long long left = deadline - xc_clock_ms();
 		int n;
 
 		if (left <= 0)
@@ -114,9 +115,9 @@ static int connect_unix(const char *spec, const char *path, long long deadline,
 		}
 		e = errno;
 		close(fd);
-		if (e != EAGAIN || xc_lb_now_ms() >= deadline)
+		if (e != EAGAIN || xc_clock_ms() >= deadline)
 			return connect_error(spec, e, err);
-		xc_lb_sleep_ms(50);
+		xc_sleep_ms(50, NULL);
 	}
 }
 
@@ -262,7 +263,7 @@ static int cli_connect(const char *spec, bool secret, long long deadline,
 static int cli(const char *spec, const char *cmd, size_t len, bool secret,
                const char *what, char **reply, struct xc_error *err)
 {
-	long long deadline = xc_lb_now_ms() + CLI_TOTAL_MS;
+	long long deadline = xc_clock_ms() + CLI_TOTAL_MS;
 	struct xc_buf b;
 	size_t sent = 0;
 	int fd;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "providers/lb/lbint.h"
+#include "state/clock.h"
 #include "state/secret.h"
 #include "state/store.h"
 #include "state/x509.h"
@@ -344,22 +345,6 @@ int xc_lb_write(const char *path, const void *data, size_t len, int mode,
 
 /* ---- programs ----------------------------------------------------------- */
 
-long long xc_lb_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-void xc_lb_sleep_ms(unsigned ms)
-{
-	struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&t, &t) != 0 && errno == EINTR)
-		;
-}
-
 static int cloexec(int fd)
 {
 	int f = fcntl(fd, F_GETFD);
@@ -372,7 +357,7 @@ int xc_lb_run(char *const argv[], unsigned timeout_ms, int *status, char *out,
 {
 	posix_spawn_file_actions_t fa;
 	char **envp;
-	long long deadline = xc_lb_now_ms() + timeout_ms;
+	long long deadline = xc_clock_ms() + timeout_ms;
 	size_t got = 0;
 	bool exited = false;
 	bool eof = false;
@@ -409,7 +394,7 @@ int xc_lb_run(char *const argv[], unsigned timeout_ms, int *status, char *out,
 	 * holding the pipe does not keep us waiting once it has exited. */
 	while (!exited || !eof) {
 		struct pollfd p = {fds[0], POLLIN, 0};
-		long long left = deadline - xc_lb_now_ms();
+		long long left = deadline - xc_clock_ms();
 		int n;
 
 		if (left <= 0) {
@@ -441,7 +426,7 @@ int xc_lb_run(char *const argv[], unsigned timeout_ms, int *status, char *out,
 				eof = true;
 			}
 		} else if (eof) {
-			xc_lb_sleep_ms(20);
+			xc_sleep_ms(20, NULL);
 		}
 		if (!exited) {
 			pid_t w = waitpid(pid, &wst, WNOHANG);

@@ -64,10 +64,4 @@ int xc_lb_run(char *const argv[], unsigned timeout_ms, int *status, char *out,
 void xc_lb_message(const char *text, const char *prefix, char *out,
                    size_t size);
 
-/* Sleeps ms milliseconds (EINTR restarts the rest). */
-void xc_lb_sleep_ms(unsigned ms);
-
-/* Milliseconds of the monotonic clock, for deadlines. */
-long long xc_lb_now_ms(void);
-
 #endif

@@ -24,6 +24,7 @@
 
 #include "providers/lb/lbint.h"
 #include "providers/probe/probe.h"
+#include "state/clock.h"
 #include "state/buf.h"
 #include "state/secret.h"
 
@@ -348,7 +349,7 @@ static int update(const struct xc_lb *lb, const char *sni,
 		return rc;
 
 	sni_of(sni, name, sizeof(name));
-	deadline = xc_lb_now_ms() + CONFIRM_MS;
+	deadline = xc_clock_ms() + CONFIRM_MS;
 	xc_error_clear(&perr);
 	for (;;) {
 		xc_error_clear(&perr);
@@ -362,14 +363,14 @@ static int update(const struct xc_lb *lb, const char *sni,
 			 * row are.
 			 */
 			if (!since)
-				since = xc_lb_now_ms();
-			if (xc_lb_now_ms() - since >= STABLE_MS)
+				since = xc_clock_ms();
+			if (xc_clock_ms() - since >= STABLE_MS)
 				break;
-			xc_lb_sleep_ms(STABLE_POLL_MS);
+			xc_sleep_ms(STABLE_POLL_MS, NULL);
 			continue;
 		}
 		since = 0;
-		if (xc_lb_now_ms() >= deadline) {
+		if (xc_clock_ms() >= deadline) {
 			/*
 			 * nginx -t accepted the files and the reload was
 			 * sent, so they stay: putting the old ones back
@@ -393,7 +394,7 @@ static int update(const struct xc_lb *lb, const char *sni,
 			        name, name[0] ? ")" : "", got,
 			        CONFIRM_MS / 1000);
 		}
-		xc_lb_sleep_ms(POLL_MS);
+		xc_sleep_ms(POLL_MS, NULL);
 	}
 	snprintf(detail, size,
 	         "NGINX %s: %s%s%s%s now serves %s (%s and %s replaced, "

@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "state/clock.h"
 #include "state/url.h"
 #include "state/x509.h"
 #include "state/xalloc.h"
@@ -81,14 +82,6 @@ struct ep {
 	long long deadline; /* ms, monotonic */
 	struct timespec t0;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static enum kind kind_of(const char *scheme)
 {
@@ -1065,9 +1058,9 @@ int xc_probe_run(const struct xc_probe_target *targets, size_t n,
 	active = xc_xcalloc(maxpar, sizeof(*active));
 	pfd = xc_xcalloc(maxpar, sizeof(*pfd));
 	if (opts && opts->deadline_ms)
-		run_end = now_ms() + opts->deadline_ms;
+		run_end = xc_clock_ms() + opts->deadline_ms;
 	for (;;) {
-		long long now = now_ms();
+		long long now = xc_clock_ms();
 		long long wait;
 		size_t k;
 
@@ -1109,7 +1102,7 @@ int xc_probe_run(const struct xc_probe_target *targets, size_t n,
 			nactive = 0;
 			break;
 		}
-		now = now_ms();
+		now = xc_clock_ms();
 		for (k = 0; k < nactive; k++) {
 			struct ep *e = active[k];
 

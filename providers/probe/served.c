@@ -9,6 +9,7 @@
 
 #include "providers/lb/lb.h"
 #include "providers/probe/probe.h"
+#include "state/clock.h"
 #include "state/url.h"
 #include "state/xalloc.h"
 
@@ -143,25 +144,6 @@ void xc_observe_served(struct xc_observation *o, const struct xc_config *cfg)
 	observe_lbs(o, cfg);
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void pause_for(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
-}
-
 int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
                    unsigned timeout_s, char *detail, size_t size,
                    struct xc_error *err)
@@ -170,7 +152,7 @@ int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
 	struct xc_probe_target *t = xc_xcalloc(n + 1, sizeof(*t));
 	struct xc_probe_result *r = xc_xcalloc(n + 1, sizeof(*r));
 	bool *good = xc_xcalloc(n + 1, sizeof(bool));
-	double end = mono() + timeout_s;
+	double end = xc_clock_seconds() + timeout_s;
 	double pause = 0.25;
 	unsigned rounds = 0;
 	size_t left = n;
@@ -216,10 +198,10 @@ int xc_served_wait(const char *const *urls, size_t n, const char *thumbprint,
 		}
 		if (rc < 0 || !left)
 			break;
-		now = mono();
+		now = xc_clock_seconds();
 		if (now + pause > end)
 			break;
-		pause_for(pause);
+		xc_sleep_ms((long long)((pause)*1000), NULL);
 		pause = pause * 2 > 5 ? 5 : pause * 2;
 	}
 	if (rc == 0 && !left) {
