@@ -33,7 +33,12 @@ enum xc_global_opt {
 	XC_G_VERSION,
 };
 
-typedef int xc_cmd_fn(struct xc_ctx *ctx, int argc, char **argv);
+struct xc_cmd;
+
+/* A command: self is its row of the command table (its options and help),
+ * so that no command looks itself up by name. */
+typedef int xc_cmd_fn(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                      char **argv);
 
 struct xc_cmd {
 	const char *name;
@@ -70,20 +75,29 @@ void xc_cmd_usage(FILE *fp, const struct xc_cmd *cmd);
 /* Prints the general usage. */
 void xc_usage(FILE *fp);
 
-int xc_cmd_validate(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_version(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_help(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_schema(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_lab(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_validate(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                    char **argv);
+int xc_cmd_version(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                   char **argv);
+int xc_cmd_help(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv);
+int xc_cmd_schema(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                  char **argv);
+int xc_cmd_observe(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                   char **argv);
+int xc_cmd_lab(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+               char **argv);
+int xc_cmd_acme(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv);
 
 extern const struct xc_opt xc_observe_opts[];
 extern const struct xc_opt xc_lab_opts[];
 extern const struct xc_opt xc_acme_opts[];
-int xc_cmd_probe(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_probe(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                 char **argv);
 extern const struct xc_opt xc_probe_opts[];
-int xc_cmd_lb(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_lb(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+              char **argv);
 extern const struct xc_opt xc_lb_opts[];
 
 struct xc_config;
@@ -110,17 +124,22 @@ int xc_cmd_load_config(struct xc_ctx *ctx, struct xc_config **out,
  * epoch) to rehearse a later day. */
 long long xc_cmd_now(void);
 
-int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_init(struct xc_ctx *ctx, int argc, char **argv);
-int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_plan(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv);
+int xc_cmd_apply(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                 char **argv);
+int xc_cmd_init(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv);
+int xc_cmd_status(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                  char **argv);
 extern const struct xc_opt xc_status_opts[];
 extern const struct xc_opt xc_init_opts[];
 extern const struct xc_opt xc_plan_opts[];
 extern const struct xc_opt xc_drift_opts[];
 extern const struct xc_opt xc_apply_opts[];
 extern const struct xc_opt xc_show_opts[];
-int xc_cmd_show(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_show(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv);
 
 struct xc_plan;
 struct xc_store;

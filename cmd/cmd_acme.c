@@ -558,9 +558,10 @@ out:
 	return code;
 }
 
-int xc_cmd_acme(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_acme(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv)
 {
-	const struct xc_cmd *acme = xc_cmd_find("acme");
+	const struct xc_cmd *acme = self;
 	struct acme_args a;
 	char **pos;
 	int n;

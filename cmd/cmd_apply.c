@@ -428,7 +428,8 @@ out:
 	return rc;
 }
 
-int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_apply(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                 char **argv)
 {
 	struct xc_plan_args a;
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -440,8 +441,7 @@ int xc_cmd_apply(struct xc_ctx *ctx, int argc, char **argv)
 	int n;
 
 	memset(&a, 0, sizeof(a));
-	n = xc_cmd_parse(ctx, xc_cmd_find("apply"), argc, argv, pos,
-	                 xc_plan_args_handle, &a);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, xc_plan_args_handle, &a);
 	plan_path = n == 1 ? pos[0] : NULL;
 	free(pos);
 	if (n == -2)

@@ -516,7 +516,8 @@ static int print_names(struct xc_ctx *ctx, const char *what)
 	return XC_EXIT_OK;
 }
 
-int xc_cmd_completion(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_completion(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                      char **argv)
 {
 	char **pos = calloc((size_t)argc, sizeof(*pos));
 	int n;
@@ -524,8 +525,7 @@ int xc_cmd_completion(struct xc_ctx *ctx, int argc, char **argv)
 
 	if (!pos)
 		return XC_EXIT_ERROR;
-	n = xc_cmd_parse(ctx, xc_cmd_find("completion"), argc, argv, pos, NULL,
-	                 NULL);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, NULL, NULL);
 	if (n < 0) {
 		free(pos);
 		return n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;

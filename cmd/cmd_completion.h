@@ -7,6 +7,7 @@
 
 /* excert completion bash|zsh|fish, or names certificates|servers|
  * load-balancers (what the scripts ask for while completing). */
-int xc_cmd_completion(struct xc_ctx *ctx, int argc, char **argv);
+int xc_cmd_completion(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                      char **argv);
 
 #endif

@@ -299,13 +299,14 @@ int xc_cmd_parse(struct xc_ctx *ctx, const struct xc_cmd *cmd, int argc,
 	return p.npos;
 }
 
-int xc_cmd_help(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_help(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv)
 {
 	char **pos = calloc((size_t)argc, sizeof(*pos));
 	const struct xc_cmd *cmd;
 	int n;
 
-	n = xc_cmd_parse(ctx, xc_cmd_find("help"), argc, argv, pos, NULL, NULL);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, NULL, NULL);
 	if (n < 0) {
 		free(pos);
 		return n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;

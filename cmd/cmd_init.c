@@ -68,7 +68,8 @@ static int write_file(const char *dir, const char *name, const char *text)
 	return 0;
 }
 
-int xc_cmd_init(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_init(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv)
 {
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	bool lab = false;
@@ -80,8 +81,7 @@ int xc_cmd_init(struct xc_ctx *ctx, int argc, char **argv)
 	const char *dir;
 	int n;
 
-	n = xc_cmd_parse(ctx, xc_cmd_find("init"), argc, argv, pos, handle,
-	                 &lab);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, handle, &lab);
 	dir = n == 1 ? pos[0] : NULL;
 	free(pos);
 	if (n == -2)

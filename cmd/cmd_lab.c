@@ -149,9 +149,10 @@ static int handle(void *arg, int id, const char *value)
 	return -1;
 }
 
-int xc_cmd_lab(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_lab(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+               char **argv)
 {
-	const struct xc_cmd *lab = xc_cmd_find("lab");
+	const struct xc_cmd *lab = self;
 	struct xc_cmd sub = *lab;
 	struct lab_args a = {{.servers = 2}, NULL, {.base_port = 20000}};
 	struct xc_error err;

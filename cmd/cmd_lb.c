@@ -201,9 +201,10 @@ static int update(const struct xc_ctx *ctx, const struct xc_config *cfg,
 	return XC_EXIT_OK;
 }
 
-int xc_cmd_lb(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_lb(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+              char **argv)
 {
-	const struct xc_cmd *cmd = xc_cmd_find("lb");
+	const struct xc_cmd *cmd = self;
 	struct xc_cmd sub = *cmd;
 	struct lb_args a = {NULL, NULL};
 	struct xc_config *cfg;

@@ -239,7 +239,8 @@ static int save(const struct xc_observation *o, const struct xc_config *cfg,
 	return rc;
 }
 
-int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_observe(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                   char **argv)
 {
 	struct observe_args a = {NULL, 8, NULL};
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -252,8 +253,7 @@ int xc_cmd_observe(struct xc_ctx *ctx, int argc, char **argv)
 	int n;
 	int rc;
 
-	n = xc_cmd_parse(ctx, xc_cmd_find("observe"), argc, argv, pos, handle,
-	                 &a);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, handle, &a);
 	free(pos);
 	if (n == -2)
 		return XC_EXIT_OK;

@@ -229,7 +229,8 @@ static int save(struct xc_session *ss, const struct xc_plan_args *a)
 	return rc;
 }
 
-int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_plan(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv)
 {
 	struct xc_plan_args a;
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -241,8 +242,7 @@ int xc_cmd_plan(struct xc_ctx *ctx, int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	/* drift is plan with the exit status for CI: 0 in sync, 2 drift. */
 	a.detailed = strcmp(argv[0], "drift") == 0;
-	n = xc_cmd_parse(ctx, xc_cmd_find(argv[0]), argc, argv, pos,
-	                 xc_plan_args_handle, &a);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, xc_plan_args_handle, &a);
 	free(pos);
 	if (n == -2)
 		return XC_EXIT_OK;

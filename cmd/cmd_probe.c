@@ -239,7 +239,8 @@ static double since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-int xc_cmd_probe(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_probe(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                 char **argv)
 {
 	struct probe_args a = {0, 0, NULL, NULL};
 	struct xc_probe_target *t;
@@ -256,8 +257,7 @@ int xc_cmd_probe(struct xc_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	pos = calloc((size_t)argc + 1, sizeof(*pos));
-	n = xc_cmd_parse(ctx, xc_cmd_find("probe"), argc, argv, pos, handle,
-	                 &a);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, handle, &a);
 	if (n < 0) {
 		free(pos);
 		return n == -2 ? XC_EXIT_OK : XC_EXIT_USAGE;

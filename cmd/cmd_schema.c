@@ -7,7 +7,8 @@
 #include "cmd/exit.h"
 #include "state/schema_export.h"
 
-int xc_cmd_schema(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_schema(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                  char **argv)
 {
 	char *pos[8];
 	char *text;
@@ -17,8 +18,7 @@ int xc_cmd_schema(struct xc_ctx *ctx, int argc, char **argv)
 		fputs("excert: schema takes no arguments\n", stderr);
 		return XC_EXIT_USAGE;
 	}
-	n = xc_cmd_parse(ctx, xc_cmd_find("schema"), argc, argv, pos, NULL,
-	                 NULL);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, NULL, NULL);
 	if (n == -2)
 		return XC_EXIT_OK;
 	if (n != 0) {

@@ -62,7 +62,8 @@ static char *last_plan(struct xc_ctx *ctx)
 	return path;
 }
 
-int xc_cmd_show(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_show(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                char **argv)
 {
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	struct xc_saved_plan sp;
@@ -70,8 +71,7 @@ int xc_cmd_show(struct xc_ctx *ctx, int argc, char **argv)
 	char *path;
 	int n;
 
-	n = xc_cmd_parse(ctx, xc_cmd_find("show"), argc, argv, pos, no_options,
-	                 NULL);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, no_options, NULL);
 	if (n == -2 || n < 0 || n > 1) {
 		free(pos);
 		if (n == -2)

@@ -130,7 +130,8 @@ static void served_table(const struct xc_session *ss, bool json, json_t *doc)
 		json_decref(rows);
 }
 
-int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_status(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                  char **argv)
 {
 	struct xc_plan_args a;
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -144,8 +145,7 @@ int xc_cmd_status(struct xc_ctx *ctx, int argc, char **argv)
 	int n;
 
 	memset(&a, 0, sizeof(a));
-	n = xc_cmd_parse(ctx, xc_cmd_find("status"), argc, argv, pos,
-	                 xc_plan_args_handle, &a);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, xc_plan_args_handle, &a);
 	free(pos);
 	if (n != 0) {
 		json_decref(rows);

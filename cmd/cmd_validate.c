@@ -77,7 +77,8 @@ static json_t *file_json(const char *path, const struct xc_source *src,
 	return o;
 }
 
-int xc_cmd_validate(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_validate(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                    char **argv)
 {
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	json_t *files = json_array();
@@ -85,8 +86,7 @@ int xc_cmd_validate(struct xc_ctx *ctx, int argc, char **argv)
 	int n;
 	int i;
 
-	n = xc_cmd_parse(ctx, xc_cmd_find("validate"), argc, argv, pos, NULL,
-	                 NULL);
+	n = xc_cmd_parse(ctx, self, argc, argv, pos, NULL, NULL);
 	if (n < 0) {
 		free(pos);
 		json_decref(files);

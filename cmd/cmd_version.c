@@ -51,7 +51,8 @@ static json_t *libs_json(const char *libs)
 	return o;
 }
 
-int xc_cmd_version(struct xc_ctx *ctx, int argc, char **argv)
+int xc_cmd_version(struct xc_ctx *ctx, const struct xc_cmd *self, int argc,
+                   char **argv)
 {
 	char libs[512];
 
@@ -61,8 +62,7 @@ int xc_cmd_version(struct xc_ctx *ctx, int argc, char **argv)
 
 		if (!pos)
 			return XC_EXIT_ERROR;
-		n = xc_cmd_parse(ctx, xc_cmd_find("version"), argc, argv, pos,
-		                 NULL, NULL);
+		n = xc_cmd_parse(ctx, self, argc, argv, pos, NULL, NULL);
 		free(pos);
 		if (n == -2)
 			return XC_EXIT_OK;

@@ -43,7 +43,8 @@ int main(int argc, char **argv)
 			return XC_EXIT_OK;
 		}
 		if (opt->id == XC_G_VERSION)
-			return xc_cmd_version(&ctx, 1, argv);
+			return xc_cmd_version(&ctx, xc_cmd_find("version"), 1,
+			                      argv);
 		if (xc_global_apply(&ctx, opt->id, value) < 0)
 			return XC_EXIT_USAGE;
 	}
@@ -73,5 +74,5 @@ int main(int argc, char **argv)
 			xc_out_usage("unknown command '%s'", argv[p.idx]);
 		return XC_EXIT_USAGE;
 	}
-	return cmd->fn(&ctx, argc - p.idx, argv + p.idx);
+	return cmd->fn(&ctx, cmd, argc - p.idx, argv + p.idx);
 }
