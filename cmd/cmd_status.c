@@ -23,26 +23,18 @@ const struct xc_opt xc_status_opts[] = {
         {0},
 };
 
-/* The newest usable certificate on so that is c, or NULL. */
+/* The usable certificate on so that is c, as the planner picks it, or
+ * NULL. */
 static const struct xc_obs_cert *current(const struct xc_session *ss,
                                          const struct xc_cert *c,
                                          const struct xc_server_obs *so)
 {
-	const struct xc_issuer_facts *f =
-	        xc_issuer_facts_find(ss->facts.facts, ss->facts.n, c->issuer.v);
-	const struct xc_obs_cert *best = NULL;
-	char why[600];
-	size_t i;
-
-	for (i = 0; so && so->ok && i < so->obs.ncerts; i++) {
-		const struct xc_obs_cert *x = &so->obs.certs[i];
-
-		if (xc_cert_matches(c, x, f, why, sizeof(why)) &&
-		    xc_cert_usable(x, ss->in.now) &&
-		    (!best || x->x.not_after > best->x.not_after))
-			best = x;
-	}
-	return best;
+	if (!so || !so->ok)
+		return NULL;
+	return xc_cert_on_server(
+	        c, &so->obs,
+	        xc_issuer_facts_find(ss->facts.facts, ss->facts.n, c->issuer.v),
+	        ss->in.now, NULL);
 }
 
 /* When ARI has excert renew: "ARI 12-01" (month and day, UTC). */

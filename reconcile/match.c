@@ -82,3 +82,49 @@ void xc_cert_friendly(const struct xc_cert *c, char *buf, size_t size)
 	else
 		snprintf(buf, size, "excert %s", c->name.v);
 }
+
+/* Whether o binds x on IIS 443 or has it enabled for a service. */
+static bool used_here(const struct xc_obs_server *o,
+                      const struct xc_obs_cert *x)
+{
+	size_t i;
+
+	if (x->services)
+		return true;
+	for (i = 0; i < o->nbindings; i++)
+		if (o->bindings[i].port == 443 &&
+		    strcasecmp(o->bindings[i].thumbprint, x->x.thumbprint) == 0)
+			return true;
+	return false;
+}
+
+const struct xc_obs_cert *xc_cert_on_server(const struct xc_cert *c,
+                                            const struct xc_obs_server *o,
+                                            const struct xc_issuer_facts *f,
+                                            long long now, const char *want)
+{
+	const struct xc_obs_cert *best = NULL;
+	char why[600];
+	size_t i;
+
+	for (i = 0; i < o->ncerts; i++) {
+		const struct xc_obs_cert *x = &o->certs[i];
+
+		if (!xc_cert_matches(c, x, f, why, sizeof(why)) ||
+		    !xc_cert_usable(x, now))
+			continue;
+		if (want && want[0]) {
+			if (strcasecmp(x->x.thumbprint, want) == 0)
+				return x;
+			continue;
+		}
+		if (!best || x->x.not_after > best->x.not_after ||
+		    (x->x.not_after == best->x.not_after &&
+		     (used_here(o, x) != used_here(o, best)
+		              ? used_here(o, x)
+		              : strcmp(x->x.thumbprint, best->x.thumbprint) <
+		                        0)))
+			best = x;
+	}
+	return best;
+}

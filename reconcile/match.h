@@ -29,6 +29,18 @@ bool xc_cert_matches(const struct xc_cert *c, const struct xc_obs_cert *o,
  * marked invalid or revoked by Exchange. */
 bool xc_cert_usable(const struct xc_obs_cert *o, long long now);
 
+/*
+ * The usable certificate on server o that is c: the one with thumbprint
+ * want when want is given (the plan named it), else the latest to expire;
+ * among equals the one in use there (IIS 443, services), then the lowest
+ * thumbprint, as the planner chooses.  NULL when there is none.  For the
+ * runner's checks and for status.
+ */
+const struct xc_obs_cert *xc_cert_on_server(const struct xc_cert *c,
+                                            const struct xc_obs_server *o,
+                                            const struct xc_issuer_facts *f,
+                                            long long now, const char *want);
+
 /* The friendly name excert gives c's certificates. */
 void xc_cert_friendly(const struct xc_cert *c, char *buf, size_t size);
 

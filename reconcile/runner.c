@@ -556,56 +556,18 @@ static int run_restart(struct xc_run_ctx *ctx, const struct xc_step *s,
 	return rc;
 }
 
-/* Whether o binds x on IIS 443 or has it enabled for a service. */
-static bool used_here(const struct xc_obs_server *o,
-                      const struct xc_obs_cert *x)
-{
-	size_t i;
-
-	if (x->services)
-		return true;
-	for (i = 0; i < o->nbindings; i++)
-		if (o->bindings[i].port == 443 &&
-		    strcasecmp(o->bindings[i].thumbprint, x->x.thumbprint) == 0)
-			return true;
-	return false;
-}
-
-/* The usable certificate on o that is c: the one with thumbprint want when
- * the plan named the one that stays, else the latest to expire (among
- * equals the one in use here, then the lowest thumbprint, as the planner
- * chooses). */
+/* The certificate on o that the plan means, or the usable one the planner
+ * would pick (reconcile/match.h). */
 static const struct xc_obs_cert *holding(struct xc_run_ctx *ctx,
                                          const struct xc_cert *c,
                                          const struct xc_obs_server *o,
                                          const char *want)
 {
-	const struct xc_issuer_facts *f = xc_issuer_facts_find(
-	        ctx->in->facts, ctx->in->nfacts, c->issuer.v);
-	const struct xc_obs_cert *best = NULL;
-	char why[600];
-	size_t i;
-
-	for (i = 0; i < o->ncerts; i++) {
-		const struct xc_obs_cert *x = &o->certs[i];
-
-		if (!xc_cert_matches(c, x, f, why, sizeof(why)) ||
-		    !xc_cert_usable(x, run_now(ctx)))
-			continue;
-		if (want && want[0]) {
-			if (strcasecmp(x->x.thumbprint, want) == 0)
-				return x;
-			continue;
-		}
-		if (!best || x->x.not_after > best->x.not_after ||
-		    (x->x.not_after == best->x.not_after &&
-		     (used_here(o, x) != used_here(o, best)
-		              ? used_here(o, x)
-		              : strcmp(x->x.thumbprint, best->x.thumbprint) <
-		                        0)))
-			best = x;
-	}
-	return best;
+	return xc_cert_on_server(c, o,
+	                         xc_issuer_facts_find(ctx->in->facts,
+	                                              ctx->in->nfacts,
+	                                              c->issuer.v),
+	                         run_now(ctx), want);
 }
 
 static int run_verify(struct xc_run_ctx *ctx, const struct xc_cert *c,

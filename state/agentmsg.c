@@ -57,11 +57,9 @@ static const char *add_op(struct xc_request *r, const char *op, json_t *args)
 {
 	char *id;
 
-	if (r->n >= sizeof(r->ids) / sizeof(r->ids[0])) {
-		fprintf(stderr,
-		        "excert: bug: more than 64 operations in one batch\n");
-		abort();
-	}
+	if (r->n >= sizeof(r->ids) / sizeof(r->ids[0]))
+		XC_BUG("more than %zu operations in one batch",
+		       sizeof(r->ids) / sizeof(r->ids[0]));
 	id = r->ids[r->n];
 	snprintf(id, sizeof(r->ids[0]), "%zu", r->n + 1);
 	json_array_append_new(r->ops, json_pack("{s:s,s:s,s:o}", "id", id, "op",

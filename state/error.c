@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "state/error.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *xc_code_name(enum xc_code code)
@@ -111,4 +113,16 @@ void xc_error_prefix(struct xc_error *err, const char *fmt, ...)
 		return;
 	}
 	memcpy(err->msg, old, olen + 1);
+}
+
+_Noreturn void xc_bug(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "excert: bug: %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
 }

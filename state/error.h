@@ -67,4 +67,13 @@ int xc_error_set_at(struct xc_error *err, enum xc_code code, struct xc_loc loc,
 void xc_error_prefix(struct xc_error *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+/*
+ * A broken invariant of excert's own code (never input from outside, which
+ * gets an xc_error): says where on stderr, "excert: bug: FILE:LINE: ...",
+ * and aborts.
+ */
+#define XC_BUG(...) xc_bug(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void xc_bug(const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 #endif

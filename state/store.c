@@ -262,7 +262,7 @@ static void fsync_parent(char *path)
 }
 
 /* Makes directory path 0700 unless it exists; returns 0 or an errno. */
-static int make_dir(char *path)
+static int make_dir(char *path, int mode)
 {
 	struct stat st;
 
@@ -270,17 +270,17 @@ static int make_dir(char *path)
 		return 0;
 	if (errno != ENOENT)
 		return errno;
-	if (mkdir(path, 0700) != 0)
+	if (mkdir(path, (mode_t)mode) != 0)
 		return errno == EEXIST ? 0 : errno;
-	/* Exactly 0700, whatever the umask. */
-	if (chmod(path, 0700) != 0)
+	/* Exactly mode, whatever the umask. */
+	if (chmod(path, (mode_t)mode) != 0)
 		return errno;
 	fsync_parent(path);
 	return 0;
 }
 
 /* Creates dir and its missing parents 0700; existing ones are left alone. */
-static int make_dirs(const char *dir, struct xc_error *err)
+int xc_make_dirs(const char *dir, int mode, struct xc_error *err)
 {
 	char eb[128];
 	char *p = xc_xstrdup(dir);
@@ -294,7 +294,7 @@ static int make_dirs(const char *dir, struct xc_error *err)
 		if ((c != '/' && c != '\0') || p[i - 1] == '/')
 			continue;
 		p[i] = '\0';
-		e = make_dir(p);
+		e = make_dir(p, mode);
 		if (e != 0) {
 			xc_error_set(err, XC_EIO,
 			             "cannot create directory '%s': %s", p,
@@ -318,7 +318,7 @@ int xc_store_open(struct xc_store **out, const char *dir, struct xc_error *err)
 
 	if (!dir || !*dir)
 		return xc_error_set(err, XC_EINVAL, "no state directory given");
-	if ((rc = make_dirs(dir, err)) < 0)
+	if ((rc = xc_make_dirs(dir, 0700, err)) < 0)
 		return rc;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {

@@ -191,6 +191,11 @@ int xc_store_journal_read(struct xc_store *s, char ***lines_out, size_t *n_out,
 /* Frees the n lines of xc_store_journal_read and the array; NULL is fine. */
 void xc_store_lines_free(char **lines, size_t n);
 
+/* Creates dir and the directories above it that are missing, each made
+ * with mode exactly (whatever the umask); existing ones are left as they
+ * are.  0, or XC_EIO with err naming the directory. */
+int xc_make_dirs(const char *dir, int mode, struct xc_error *err);
+
 /*
  * Replaces the file at path (anywhere, e.g. a saved plan) with len bytes of
  * data, atomically and durably: a temporary file beside it (an

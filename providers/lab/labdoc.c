@@ -55,33 +55,6 @@ char *lab_path(const struct lab *l, const char *fmt, ...)
 	return xc_buf_detach(&b, NULL);
 }
 
-int lab_mkdirs(const char *dir, struct xc_error *err)
-{
-	char *p = xc_xstrdup(dir);
-	char *s;
-
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			xc_error_set(err, XC_EIO, "cannot create '%s': %s", p,
-			             strerror(errno));
-			free(p);
-			return XC_EIO;
-		}
-		*s = '/';
-	}
-	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-		xc_error_set(err, XC_EIO, "cannot create '%s': %s", p,
-		             strerror(errno));
-		free(p);
-		return XC_EIO;
-	}
-	free(p);
-	return 0;
-}
-
 int lab_append_file(const char *path, const void *data, size_t len, int mode)
 {
 	int fd = open(path,
@@ -220,11 +193,11 @@ int lab_store_cert(struct lab *l, const char *server,
 	xc_thumbprint(der, len, thumb);
 	free(der);
 	dir = lab_path(l, "servers/%s/certs", server);
-	rc = lab_mkdirs(dir, err);
+	rc = xc_make_dirs(dir, 0755, err);
 	free(dir);
 	dir = lab_path(l, "servers/%s/keys", server);
 	if (rc == 0)
-		rc = lab_mkdirs(dir, err);
+		rc = xc_make_dirs(dir, 0755, err);
 	free(dir);
 	if (rc < 0)
 		return rc;

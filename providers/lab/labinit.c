@@ -153,7 +153,7 @@ static int copy_cert(struct lab *l, const char *from, json_t *to_server,
 		char *dir = lab_path(l, "servers/%s/%s", to, kinds[i][0]);
 		char *data = NULL;
 		size_t len;
-		int rc = lab_mkdirs(dir, err);
+		int rc = xc_make_dirs(dir, 0755, err);
 
 		if (rc == 0)
 			rc = xc_read_file(src, 1u << 20, &data, &len, err);
@@ -223,7 +223,7 @@ static int make_ca(struct lab *l, const char *org, struct xc_error *err)
 	struct xc_lab_cert *sc =
 	        rc ? xc_lab_cert_make(&sub, sk, rc, rk, err) : NULL;
 	char *dir = lab_path(l, "ca");
-	int r = sc ? lab_mkdirs(dir, err) : XC_ERR;
+	int r = sc ? xc_make_dirs(dir, 0755, err) : XC_ERR;
 
 	free(dir);
 	if (r == 0)
@@ -383,7 +383,7 @@ int xc_lab_ca_issue(const char *dir, const unsigned char *csr, size_t len,
 	{
 		char *d = lab_path(&l, "ca/issued");
 
-		rc = lab_mkdirs(d, err);
+		rc = xc_make_dirs(d, 0755, err);
 		free(d);
 	}
 	if (rc == 0)
@@ -535,7 +535,7 @@ int xc_lab_init(const char *dir, const struct xc_lab_options *in,
 		return xc_error_set(
 		        err, XC_EINVAL,
 		        "--expires-in takes 1 to 89 days (the certificate lives 90)");
-	if (lab_mkdirs(dir, err) < 0)
+	if (xc_make_dirs(dir, 0755, err) < 0)
 		return XC_EIO;
 	if (!dir_empty(dir))
 		return xc_error_set(

@@ -48,9 +48,6 @@ void lab_close(struct lab *l);
 char *lab_path(const struct lab *l, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
-/* Creates dir and its parents (mode 0755). */
-int lab_mkdirs(const char *dir, struct xc_error *err);
-
 /* Appends to path (made with mode, whatever the umask; never through a
  * link); 0 or XC_EIO. */
 int lab_append_file(const char *path, const void *data, size_t len, int mode);

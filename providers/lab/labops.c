@@ -342,7 +342,7 @@ static int op_new_request(struct lab *l, const char *name, json_t *server,
 	 * here of the request itself. */
 	xc_thumbprint(csr, csrlen, thumb);
 	path = lab_path(l, "servers/%s/requests", name);
-	rc = lab_mkdirs(path, &err);
+	rc = xc_make_dirs(path, 0755, &err);
 	free(path);
 	path = lab_path(l, "servers/%s/requests/%s.csr", name, thumb);
 	if (rc == 0)
@@ -917,7 +917,7 @@ static int op_http01(struct lab *l, const char *name, const json_t *args,
 	path = lab_path(l, "servers/%s/webroot/.well-known/acme-challenge/%s",
 	                name, token);
 	if (place) {
-		rc = lab_mkdirs(dir, &err);
+		rc = xc_make_dirs(dir, 0755, &err);
 		if (rc == 0)
 			rc = xc_write_file_atomic(path, content,
 			                          strlen(content), 0644, &err);
