@@ -4,8 +4,8 @@
  * server with its self-signed "Microsoft Exchange" certificate bound to IIS
  * and SMTP, the Auth certificate, the WMSvc certificate, the default
  * receive connectors), a lab CA, and optionally a hybrid configuration and
- * a CA-issued certificate near its end.  Also the lab CA's issuing, and the
- * stdin agent.
+ * a CA-issued certificate near its end.  Also the lab CA's issuing (the
+ * stdin agent is labagent.c).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -766,71 +766,5 @@ int xc_lab_example_config(const char *dir, const char *labref, char **out,
 	xc_buf_puts(&b, "    renew_before: 30d\n");
 	json_decref(doc);
 	*out = xc_buf_detach(&b, NULL);
-	return 0;
-}
-
-/* ---- the stdin agent ------------------------------------------------ */
-
-int xc_lab_agent(const char *dir, const char *as, FILE *in, FILE *out,
-                 struct xc_error *err)
-{
-	static const char marker[] = "Invoke-ExcertAgent -RequestBase64 '";
-	struct xc_buf b;
-	char chunk[8192];
-	size_t n;
-	const char *p;
-	const char *q;
-	char *b64;
-	unsigned char *req = NULL;
-	size_t reqlen;
-	char *reply = NULL;
-	char *framed;
-	int rc;
-
-	xc_buf_init(&b, 64u * 1024 * 1024);
-	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
-		if (xc_buf_add(&b, chunk, n) < 0) {
-			xc_buf_release(&b);
-			return xc_error_set(
-			        err, XC_ENOMEM,
-			        "the script on stdin is larger than 64 MiB");
-		}
-	/* The last invocation line is the one PowerShell would run. */
-	p = NULL;
-	for (q = xc_buf_cstr(&b); (q = strstr(q, marker)) != NULL; q++)
-		p = q;
-	if (!p) {
-		xc_buf_release(&b);
-		return xc_error_set(
-		        err, XC_EPROTO,
-		        "no 'Invoke-ExcertAgent -RequestBase64' line on stdin");
-	}
-	p += sizeof(marker) - 1;
-	q = strchr(p, '\'');
-	if (!q) {
-		xc_buf_release(&b);
-		return xc_error_set(err, XC_EPROTO,
-		                    "the request line on stdin is cut short");
-	}
-	b64 = xc_xstrndup(p, (size_t)(q - p));
-	xc_buf_release(&b);
-	if (xc_base64_decode(b64, &req, &reqlen) < 0) {
-		free(b64);
-		reply = xc_xstrdup(
-		        "{\"protocol\":1,\"server\":\"\",\"agent\":\"excert-lab 1\",\"results\":[],\"error\":{\"category\":\"ProtocolError\",\"message\":\"the request is not base64\"}}");
-		rc = 0;
-	} else {
-		free(b64);
-		rc = xc_lab_call(dir, as, (const char *)req, reqlen, &reply,
-		                 err);
-	}
-	free(req);
-	if (rc < 0)
-		return rc;
-	framed = xc_reply_frame(reply, strlen(reply));
-	fputs(framed, out);
-	fflush(out);
-	free(framed);
-	free(reply);
 	return 0;
 }
