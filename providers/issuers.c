@@ -15,20 +15,10 @@
 static int lab_issuer_name(const char *dir, char **out, struct xc_error *err)
 {
 	char *path = xc_transport_path(dir, "ca/issuing.pem");
-	struct xc_lab_cert **certs = NULL;
-	size_t n = 0;
-	unsigned char *der;
-	size_t len;
 	struct xc_x509 x;
-	int rc = xc_lab_pem_read_certs(path, &certs, &n, err);
+	int rc = xc_lab_pem_read_leaf(path, &x, err);
 
 	free(path);
-	if (rc < 0)
-		return rc;
-	der = xc_lab_cert_der(certs[0], &len);
-	xc_lab_certs_free(certs, n);
-	rc = xc_x509_parse(&x, der, len, err);
-	free(der);
 	if (rc < 0)
 		return rc;
 	*out = xc_xstrdup(x.subject);

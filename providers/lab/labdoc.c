@@ -224,21 +224,11 @@ int lab_cert_names(struct lab *l, const char *server, const char *thumb,
                    char **issuer_out, char **subject_out, long long *not_after,
                    struct xc_error *err)
 {
-	struct xc_lab_cert **certs = NULL;
-	size_t n = 0;
-	unsigned char *der;
-	size_t len;
 	struct xc_x509 x;
 	char *path = lab_path(l, "servers/%s/certs/%s.pem", server, thumb);
-	int rc = xc_lab_pem_read_certs(path, &certs, &n, err);
+	int rc = xc_lab_pem_read_leaf(path, &x, err);
 
 	free(path);
-	if (rc < 0)
-		return rc;
-	der = xc_lab_cert_der(certs[0], &len);
-	xc_lab_certs_free(certs, n);
-	rc = xc_x509_parse(&x, der, len, err);
-	free(der);
 	if (rc < 0)
 		return rc;
 	*issuer_out = xc_xstrdup(x.issuer);

@@ -405,6 +405,24 @@ int xc_lab_pem_read_certs(const char *path, struct xc_lab_cert ***out,
 	return certs_from_bio(bio, out, n_out, err, path);
 }
 
+int xc_lab_pem_read_leaf(const char *path, struct xc_x509 *out,
+                         struct xc_error *err)
+{
+	struct xc_lab_cert **certs = NULL;
+	size_t n = 0;
+	unsigned char *der;
+	size_t len;
+	int rc = xc_lab_pem_read_certs(path, &certs, &n, err);
+
+	if (rc < 0)
+		return rc;
+	der = xc_lab_cert_der(certs[0], &len);
+	xc_lab_certs_free(certs, n);
+	rc = xc_x509_parse(out, der, len, err);
+	free(der);
+	return rc;
+}
+
 int xc_lab_pem_parse_certs(const char *pem, size_t len,
                            struct xc_lab_cert ***out, size_t *n_out,
                            struct xc_error *err)

@@ -13,6 +13,7 @@
 
 #include "state/buf.h"
 #include "state/error.h"
+#include "state/x509.h"
 
 struct xc_lab_key;  /* an RSA or EC private key */
 struct xc_lab_cert; /* a certificate */
@@ -76,6 +77,12 @@ int xc_lab_pem_parse_certs(const char *pem, size_t len,
                            struct xc_lab_cert ***out, size_t *n_out,
                            struct xc_error *err);
 void xc_lab_certs_free(struct xc_lab_cert **v, size_t n);
+
+/* The first certificate of a PEM file, parsed as excert's model has it
+ * (Exchange's issuer and subject strings, dates, ...); release *out with
+ * xc_x509_release. */
+int xc_lab_pem_read_leaf(const char *path, struct xc_x509 *out,
+                         struct xc_error *err);
 
 /* Reads a PEM private key file. */
 struct xc_lab_key *xc_lab_pem_read_key(const char *path, struct xc_error *err);
