@@ -26,7 +26,6 @@
 #define TOKEN_FILE "lease-token"
 
 struct xc_lease {
-	const struct xc_config *cfg;
 	struct xc_store *store; /* borrowed, or NULL */
 	const struct xc_server *server;
 	const char *base_dir;
@@ -43,7 +42,8 @@ struct xc_lease {
 	struct timespec expires; /* CLOCK_MONOTONIC: no renewal after it */
 };
 
-const struct xc_server *xc_lease_server(const struct xc_config *cfg)
+/* The lease server of cfg: its first Mailbox server (or first server). */
+static const struct xc_server *lease_server(const struct xc_config *cfg)
 {
 	size_t i;
 
@@ -243,9 +243,8 @@ int xc_lease_take(struct xc_lease **out, const struct xc_config *cfg,
 
 	*out = NULL;
 	l = xc_xcalloc(1, sizeof(*l));
-	l->cfg = cfg;
 	l->base_dir = base_dir;
-	l->server = xc_lease_server(cfg);
+	l->server = lease_server(cfg);
 	l->ttl = lease_ttl();
 	pthread_mutex_init(&l->lock, NULL);
 	{

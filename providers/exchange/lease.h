@@ -47,7 +47,4 @@ bool xc_lease_held(struct xc_lease *l, struct xc_error *err);
  * be given back expires) and frees l.  NULL is fine. */
 void xc_lease_release(struct xc_lease *l);
 
-/* The lease server of cfg: its first Mailbox server (or first server). */
-const struct xc_server *xc_lease_server(const struct xc_config *cfg);
-
 #endif
